@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { defineMethod } from "../method.ts";
+
+export const configDiagnostic = z.object({
+  file: z.string(),
+  /** Dotted key path, e.g. `sandbox.container.runtime`; empty for whole-file problems. */
+  key: z.string(),
+  line: z.number().int().optional(),
+  column: z.number().int().optional(),
+  message: z.string(),
+});
+export type ConfigDiagnostic = z.infer<typeof configDiagnostic>;
+
+export const configGet = defineMethod({
+  summary:
+    "Effective configuration for a directory: merged global and project files, with the file each key came from.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    /** Absolute directory to resolve the project config from. */
+    cwd: z.string().min(1),
+  }),
+  result: z.object({
+    files: z.object({ global: z.string().nullable(), project: z.string().nullable() }),
+    config: z.record(z.string(), z.unknown()),
+    /** Dotted key path of each set leaf → file it came from, or "default". */
+    sources: z.record(z.string(), z.string()),
+    warnings: z.array(configDiagnostic),
+    /** Accepted keys that wm does not act on yet. */
+    unsupported: z.array(z.string()),
+  }),
+});

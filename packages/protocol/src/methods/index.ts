@@ -1,0 +1,42 @@
+import type { z } from "zod";
+import type { MethodSpec, Surface } from "../method.ts";
+import { configGet } from "./config.ts";
+import { daemonShutdown, daemonStatus } from "./daemon.ts";
+import { doctorRun } from "./doctor.ts";
+import { eventsSubscribe } from "./events.ts";
+
+/** Every method, declared once. Both ends import this table. */
+export const methods = {
+  "daemon.status": daemonStatus,
+  "daemon.shutdown": daemonShutdown,
+  "config.get": configGet,
+  "doctor.run": doctorRun,
+  "events.subscribe": eventsSubscribe,
+} as const satisfies Record<string, MethodSpec>;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = z.input<Methods[M]["params"]>;
+export type ParsedParams<M extends MethodName> = z.output<Methods[M]["params"]>;
+export type Result<M extends MethodName> = z.output<Methods[M]["result"]>;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(methods, name);
+}
+
+export function methodsFor(surface: Surface): MethodName[] {
+  return (Object.keys(methods) as MethodName[]).filter((m) =>
+    (methods[m].surfaces as readonly Surface[]).includes(surface),
+  );
+}
+
+/** Methods whose shape never changes, so a client of any version may call them. */
+export const VERSION_STABLE_METHODS: ReadonlySet<string> = new Set([
+  "daemon.status",
+  "daemon.shutdown",
+]);
+
+export * from "./config.ts";
+export * from "./daemon.ts";
+export * from "./doctor.ts";
+export * from "./events.ts";
