@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { WmPaths } from "@wm/protocol";
+import { CliError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { tailFile } from "./log-tail.ts";
+import { DaemonConnectionLostError, DaemonNotRunningError, RpcClient } from "./rpc-client.ts";
+import { spawnDaemon } from "./spawn-daemon.ts";
+
+export interface ConnectOptions {
+  paths: WmPaths;
+  env: NodeJS.ProcessEnv;
+  /** Start the daemon when none answers (default true). */
+  autoStart?: boolean;
+  startTimeoutMs?: number;
+}
+
+async function answers(client: RpcClient): Promise<boolean> {
+  try {
+    await client.call("daemon.status", {});
+    return true;
+  } catch (err) {
+    if (err instanceof DaemonNotRunningError || err instanceof DaemonConnectionLostError)
+      return false;
+    return true;
+  }
+}
+
+async function startFailure(paths: WmPaths, reason: string): Promise<CliError> {
+  const tail = await tailFile(paths.logFile, 20);
+  return new CliError(
+    `could not start the wm daemon: ${reason}`,
+    ExitCode.DaemonUnavailable,
+    `see the full log with \`wm daemon logs\` (${paths.logFile})`,
+    tail.length > 0
+      ? `last lines of ${paths.logFile}:\n${tail.map((l) => `  ${l}`).join("\n")}`
+      : undefined,
+  );
+}
+
+/** Start the daemon and wait, bounded, until it answers. */
+export async function startAndWait(opts: ConnectOptions, client: RpcClient): Promise<void> {
+  const timeoutMs = opts.startTimeoutMs ?? Number(opts.env.WM_START_TIMEOUT_MS ?? 10_000);
+  const spawned = await spawnDaemon(opts.paths, opts.env);
+  let exitCode: number | null | undefined;
+  void spawned.exited.then((code) => {
+    exitCode = code;
+  });
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  while (Date.now() < deadline) {
+    if (await answers(client)) return;
+    if (exitCode !== undefined && exitCode !== 0) {
+      // Give a racing peer's daemon a moment: a non-zero exit is a real failure only if none answers.
+      if (await answers(client)) return;
+      throw await startFailure(opts.paths, `the daemon process exited with code ${exitCode}`);
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+  throw await startFailure(
+    opts.paths,
+    `it did not answer within ${Math.round(timeoutMs / 1000)} s`,
+  );
+}
+
+/**
+ * Run `fn` against the daemon, starting it first when nothing listens. A call that was sent
+ * and lost (the daemon died mid-request) is not retried: it may have had effects.
+ */
+export async function withDaemon<T>(
+  opts: ConnectOptions,
+  fn: (client: RpcClient) => Promise<T>,
+): Promise<T> {
+  const client = new RpcClient(opts.paths.socketPath);
+  try {
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (!(err instanceof DaemonNotRunningError) || opts.autoStart === false) throw err;
+    }
+    await startAndWait(opts, client);
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,54 @@
+import type { WmPaths } from "@wm/protocol";
+import type { RpcClient } from "../client/rpc-client.ts";
+
+export interface OptionSpec {
+  type: "boolean" | "string";
+  short?: string;
+  description: string;
+  /** Shown in help as `--name VALUE`. */
+  valueName?: string;
+  /** Values offered by shell completion. */
+  choices?: readonly string[];
+}
+
+export interface ArgSpec {
+  name: string;
+  description: string;
+  required?: boolean;
+  choices?: readonly string[];
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface CommandContext {
+  args: string[];
+  options: Record<string, string | boolean | undefined>;
+  json: boolean;
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  paths(): WmPaths;
+  /** Run `fn` with a client of the daemon, starting the daemon when none runs. */
+  daemon<T>(fn: (client: RpcClient) => Promise<T>, opts?: { autoStart?: boolean }): Promise<T>;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Longer text shown under the usage line in `--help`. */
+  description?: string;
+  args?: readonly ArgSpec[];
+  options?: Readonly<Record<string, OptionSpec>>;
+  /** The command reports something and accepts `--json`. */
+  json?: boolean;
+  subcommands?: readonly CommandSpec[];
+  /** Returns the exit code. */
+  run?: (ctx: CommandContext) => Promise<number>;
+}
+
+export function defineCommand(spec: CommandSpec): CommandSpec {
+  return spec;
+}

@@ -1,0 +1,157 @@
+import { parseArgs } from "node:util";
+import { RpcError, WM_VERSION } from "@wm/protocol";
+import { withDaemon } from "./client/connect.ts";
+import { pathsFor } from "./client/daemon-paths.ts";
+import { DaemonConnectionLostError, DaemonNotRunningError } from "./client/rpc-client.ts";
+import { rootCommand } from "./commands/root.ts";
+import type { CommandContext, CommandSpec, Io } from "./commands/spec.ts";
+import { CliError, UsageError } from "./errors.ts";
+import { ExitCode, exitCodeForRpc } from "./exit-codes.ts";
+import { allOptions, renderHelp } from "./help.ts";
+
+interface Resolved {
+  path: string[];
+  command: CommandSpec;
+  rest: string[];
+}
+
+function resolveCommand(argv: readonly string[]): Resolved {
+  const path = ["wm"];
+  let command = rootCommand;
+  let i = 0;
+  while (command.subcommands && i < argv.length) {
+    const word = argv[i] as string;
+    if (word.startsWith("-")) break;
+    const next = command.subcommands.find((s) => s.name === word);
+    if (!next) {
+      throw new UsageError(
+        `unknown command "${[...path.slice(1), word].join(" ")}"`,
+        `run \`${path.join(" ")} --help\` to see the commands`,
+      );
+    }
+    path.push(word);
+    command = next;
+    i++;
+  }
+  return { path, command, rest: argv.slice(i) };
+}
+
+function printError(io: Io, err: CliError | RpcError): void {
+  io.stderr.write(`wm: ${err.message}\n`);
+  if (err instanceof CliError && err.details) io.stderr.write(`${err.details}\n`);
+  const hint = err.hint;
+  if (hint) io.stderr.write(`hint: ${hint}\n`);
+}
+
+function toCliError(err: unknown): CliError | RpcError | undefined {
+  if (err instanceof CliError || err instanceof RpcError) return err;
+  if (err instanceof DaemonConnectionLostError) {
+    return new CliError(
+      err.message,
+      ExitCode.DaemonUnavailable,
+      "see `wm daemon logs`; the next wm command starts a new daemon",
+    );
+  }
+  if (err instanceof DaemonNotRunningError) {
+    return new CliError(err.message, ExitCode.DaemonUnavailable, "start it with `wm daemon start`");
+  }
+  return undefined;
+}
+
+/** Run `wm` with `argv` (without node and script); returns the exit code. */
+export async function run(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Promise<number> {
+  try {
+    if (argv[0] === "--version" || argv[0] === "-V") {
+      io.stdout.write(`wm ${WM_VERSION}\n`);
+      return ExitCode.Ok;
+    }
+    const { path, command, rest } = resolveCommand(argv);
+    const options = allOptions(command);
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({
+        args: rest,
+        options: Object.fromEntries(
+          Object.entries(options).map(([k, o]) => [
+            k,
+            o.short ? { type: o.type, short: o.short } : { type: o.type },
+          ]),
+        ),
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (err) {
+      throw new UsageError(
+        `${(err as Error).message.split("\n")[0]}`,
+        `run \`${path.join(" ")} --help\``,
+      );
+    }
+    const values = parsed.values as Record<string, string | boolean | undefined>;
+    if (values.help || (!command.run && command.subcommands)) {
+      if (!values.help && parsed.positionals.length === 0 && path.length > 1) {
+        io.stderr.write(renderHelp(path, command, false));
+        return ExitCode.Usage;
+      }
+      io.stdout.write(renderHelp(path, command, path.length === 1));
+      return ExitCode.Ok;
+    }
+    const specArgs = command.args ?? [];
+    const required = specArgs.filter((a) => a.required).length;
+    if (parsed.positionals.length < required) {
+      throw new UsageError(
+        `missing ${specArgs
+          .slice(parsed.positionals.length, required)
+          .map((a) => `<${a.name}>`)
+          .join(" ")}`,
+        `run \`${path.join(" ")} --help\``,
+      );
+    }
+    if (parsed.positionals.length > specArgs.length) {
+      throw new UsageError(
+        `unexpected argument "${parsed.positionals[specArgs.length]}"`,
+        `run \`${path.join(" ")} --help\``,
+      );
+    }
+    specArgs.forEach((a, i) => {
+      const value = parsed.positionals[i];
+      if (value !== undefined && a.choices && !a.choices.includes(value)) {
+        throw new UsageError(`${a.name} must be one of ${a.choices.join(", ")}, got "${value}"`);
+      }
+    });
+    for (const [name, o] of Object.entries(options)) {
+      const value = values[name];
+      if (typeof value === "string" && o.choices && !o.choices.includes(value)) {
+        throw new UsageError(`--${name} must be one of ${o.choices.join(", ")}, got "${value}"`);
+      }
+    }
+    let paths: ReturnType<typeof pathsFor> | undefined;
+    const ctx: CommandContext = {
+      args: parsed.positionals,
+      options: values,
+      json: values.json === true,
+      io,
+      env,
+      cwd,
+      paths: () => {
+        paths ??= pathsFor(env);
+        return paths;
+      },
+      daemon: (fn, opts) =>
+        withDaemon({ paths: ctx.paths(), env, autoStart: opts?.autoStart ?? true }, fn),
+    };
+    return await (command.run as NonNullable<CommandSpec["run"]>)(ctx);
+  } catch (err) {
+    const known = toCliError(err);
+    if (!known) {
+      io.stderr.write(`wm: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+      return ExitCode.Failure;
+    }
+    printError(io, known);
+    return known instanceof RpcError ? exitCodeForRpc(known.code) : known.exitCode;
+  }
+}

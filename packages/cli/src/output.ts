@@ -1,0 +1,26 @@
+import type { CommandContext } from "./commands/spec.ts";
+
+/** Print `data` as one JSON document with --json, else as the human text `render` gives. */
+export function report<T>(ctx: CommandContext, data: T, render: (data: T) => string): void {
+  if (ctx.json) {
+    ctx.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+  } else {
+    const text = render(data);
+    if (text.length > 0) ctx.io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  return `${h}h ${m % 60}m`;
+}
+
+/** Two-column key/value block. */
+export function table(rows: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}

@@ -1,0 +1,42 @@
+import type { WmPaths } from "@wm/protocol";
+import type { EventBus } from "./events.ts";
+import type { Logger } from "./log.ts";
+
+export interface DaemonSettings {
+  /** 0 = never exit on idle. */
+  idleTimeoutMs: number;
+  logLevel: string;
+  /** Largest accepted HTTP body, bytes. */
+  bodyLimit: number;
+  /** Largest accepted WebSocket message, bytes. */
+  wsMaxPayload: number;
+  /** Origins allowed to open a WebSocket; requests without Origin are always allowed. */
+  allowedOrigins: readonly string[];
+}
+
+/** What every handler can reach: the daemon's state and its services. */
+export interface DaemonContext {
+  readonly paths: WmPaths;
+  readonly settings: DaemonSettings;
+  readonly log: Logger;
+  readonly events: EventBus;
+  readonly pid: number;
+  readonly startedAt: Date;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homedir: string;
+  socketActivated: boolean;
+  liveSandboxes(): number;
+  /** Ask the daemon to stop once in-flight calls are done. Idempotent. */
+  requestShutdown(reason: string): void;
+  readonly shuttingDown: boolean;
+}
+
+/** One call's view: which surface it arrived on and how to push notifications back. */
+export interface CallContext {
+  readonly daemon: DaemonContext;
+  readonly surface: "host" | "guest";
+  /** Present on WebSocket calls: push a notification on the same connection. */
+  readonly notify?: (method: string, params: Record<string, unknown>) => void;
+  /** Present on WebSocket calls: run `fn` when the connection closes. */
+  readonly onClose?: (fn: () => void) => void;
+}

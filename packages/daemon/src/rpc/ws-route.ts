@@ -1,0 +1,80 @@
+import { failure, PROTOCOL_HEADER, RpcError } from "@wm/protocol";
+import type { FastifyInstance } from "fastify";
+import type { WebSocket } from "ws";
+import type { CallContext, DaemonContext } from "../context.ts";
+import type { Dispatcher } from "./dispatch.ts";
+import { clientProtocolOf } from "./http-route.ts";
+
+/** Most messages a connection may have in flight; more are refused, not queued. */
+const MAX_IN_FLIGHT = 32;
+
+/** `GET /ws`: JSON-RPC over WebSocket for streams and event subscriptions. */
+export function registerWsRoute(
+  app: FastifyInstance,
+  daemon: DaemonContext,
+  dispatcher: Dispatcher,
+  sockets: Set<WebSocket>,
+) {
+  app.get("/ws", { websocket: true }, (socket, request) => {
+    sockets.add(socket);
+    const closers: Array<() => void> = [];
+    let inFlight = 0;
+    const send = (payload: unknown) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(payload));
+    };
+    const call: CallContext = {
+      daemon,
+      surface: "host",
+      notify: (method, params) => send({ jsonrpc: "2.0", method, params }),
+      onClose: (fn) => closers.push(fn),
+    };
+    const opts = {
+      surface: "host" as const,
+      transport: "ws" as const,
+      clientProtocol: clientProtocolOf(request.headers[PROTOCOL_HEADER]),
+    };
+    socket.on("message", async (data, isBinary) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(
+          isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data),
+        );
+      } catch (err) {
+        send(
+          failure(
+            null,
+            new RpcError(
+              "ParseError",
+              `message is not valid JSON: ${(err as Error).message}`,
+            ).toJSON(),
+          ),
+        );
+        return;
+      }
+      if (inFlight >= MAX_IN_FLIGHT) {
+        send(
+          failure(
+            null,
+            new RpcError(
+              "RateLimited",
+              `more than ${MAX_IN_FLIGHT} calls in flight on one connection`,
+            ).toJSON(),
+          ),
+        );
+        return;
+      }
+      inFlight++;
+      try {
+        const response = await dispatcher.dispatch(message, call, opts);
+        if (response) send(response);
+      } finally {
+        inFlight--;
+      }
+    });
+    socket.on("close", () => {
+      sockets.delete(socket);
+      for (const fn of closers.splice(0)) fn();
+      daemon.log.debug("websocket closed");
+    });
+  });
+}

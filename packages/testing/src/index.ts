@@ -1,0 +1,5 @@
+export * from "./fake-daemon.ts";
+export * from "./raw-http.ts";
+export * from "./repo-root.ts";
+export * from "./run-wm.ts";
+export * from "./temp-home.ts";

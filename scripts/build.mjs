@@ -1,0 +1,45 @@
+// Bundles the three programs into dist/: wm.js (CLI), wmd.js (daemon), wm-shim.js (in-sandbox).
+import { chmod, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const outdir = path.join(root, "dist");
+const entries = [
+  { in: "packages/cli/src/bin/wm.ts", out: "wm" },
+  { in: "packages/daemon/src/bin/wmd.ts", out: "wmd" },
+];
+
+// ESM bundles of CommonJS dependencies need a real `require` for Node built-ins.
+const banner = [
+  "#!/usr/bin/env node",
+  'import { createRequire as __wmCreateRequire } from "node:module";',
+  "const require = __wmCreateRequire(import.meta.url);",
+  'import { fileURLToPath as __wmFileURLToPath } from "node:url";',
+  "const __filename = __wmFileURLToPath(import.meta.url);",
+  'const __dirname = __wmFileURLToPath(new URL(".", import.meta.url));',
+].join("\n");
+
+await mkdir(outdir, { recursive: true });
+await Promise.all(
+  entries.map((e) =>
+    build({
+      absWorkingDir: root,
+      entryPoints: [{ in: e.in, out: e.out }],
+      outdir,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "esm",
+      outExtension: { ".js": ".js" },
+      banner: { js: banner },
+      sourcemap: "linked",
+      legalComments: "none",
+      // Optional native accelerators of ssh2 (used by dockerode only for ssh:// hosts).
+      external: ["cpu-features", "*.node"],
+      logLevel: "warning",
+    }),
+  ),
+);
+await Promise.all(entries.map((e) => chmod(path.join(outdir, `${e.out}.js`), 0o755)));

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine with only Node and npm:
+# installs what is missing, then lint, type-check, protocol-doc check, build and every test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+bash scripts/install-deps.sh
+bash scripts/start-docker.sh
+
+for tool in git tmux docker; do
+  have "$tool" || die "$tool is required by the test suite and is still missing after install-deps.sh"
+done
+
+log "installing node dependencies"
+pnpm install --frozen-lockfile --reporter=silent
+
+log "lint (biome)"
+pnpm exec biome check .
+log "type-check (tsc --noEmit, strict)"
+pnpm exec tsc -p tsconfig.json --noEmit
+log "protocol reference is up to date"
+pnpm exec tsx scripts/gen-protocol-doc.ts --check
+
+log "tests (vitest)"
+pnpm exec vitest run "$@"
