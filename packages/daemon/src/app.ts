@@ -53,7 +53,9 @@ export async function buildApp(
       const origin = request.headers.origin;
       if (!isAllowedOrigin(origin, daemon.settings.allowedOrigins)) {
         daemon.log.warn({ origin }, "refused WebSocket upgrade with a foreign Origin");
+        reply.raw.once("finish", () => request.raw.socket.destroy());
         return reply
+          .header("connection", "close")
           .code(403)
           .send(
             failure(

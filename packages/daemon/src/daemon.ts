@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 import os from "node:os";
+import path from "node:path";
 import { PROTOCOL_VERSION, resolvePaths, WM_VERSION, type WmPaths } from "@wm/protocol";
 import { buildApp } from "./app.ts";
 import type { DaemonContext, DaemonSettings } from "./context.ts";
@@ -17,6 +18,9 @@ import { inheritedListenFd } from "./lifecycle/socket-activation.ts";
 import { probeSocket } from "./lifecycle/socket-probe.ts";
 import { acquireStartLock } from "./lifecycle/start-lock.ts";
 import type { Logger } from "./log.ts";
+
+/** How long in-flight calls may take to finish once the daemon is asked to stop. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 export class DaemonAlreadyRunningError extends Error {
   constructor(readonly socketPath: string) {
@@ -92,7 +96,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
 
   const inheritedFd = inheritedListenFd(env, pid);
   await ensureOwnerOnlyDir(paths.runtimeDir, { uid });
-  await ensureOwnerOnlyDir(paths.stateDir, { uid });
+  await ensureOwnerOnlyDir(paths.stateDir, { uid, tightenMode: true });
 
   const { app, sockets } = await buildApp(context, hostHandlers);
   let inFlight = 0;
@@ -104,8 +108,25 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     idle?.touch();
   });
   await app.ready();
+  const rawSockets = new Set<Socket>();
+  app.server.on("connection", (sock: Socket) => {
+    rawSockets.add(sock);
+    sock.once("close", () => rawSockets.delete(sock));
+  });
 
   if (inheritedFd !== undefined) {
+    // An inherited fd has no address; the unit listens on the path the clients resolve.
+    // Check it before serving a single request.
+    const st = await fs.lstat(paths.socketPath).catch(() => undefined);
+    if (st?.isSocket()) {
+      try {
+        await ensureOwnerOnlyDir(path.dirname(paths.socketPath), { uid, create: false });
+        await fs.chmod(paths.socketPath, 0o600);
+      } catch (err) {
+        await app.close();
+        throw err;
+      }
+    }
     await listen(app.server, { fd: inheritedFd });
     context.socketActivated = true;
   } else {
@@ -166,7 +187,17 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
       idle?.stop();
       const closing = app.close();
       for (const ws of sockets) ws.close(1001, "daemon stopping");
+      app.server.closeIdleConnections();
+      // In-flight calls get a grace period; a peer that never finishes its request does not
+      // hold the daemon up forever.
+      const force = setTimeout(() => {
+        log.warn("closing connections still open after the shutdown grace period");
+        app.server.closeAllConnections();
+        for (const ws of sockets) ws.terminate();
+        for (const sock of rawSockets) sock.destroy();
+      }, SHUTDOWN_GRACE_MS);
       await closing;
+      clearTimeout(force);
       if (!context.socketActivated) {
         const reg = await readRegistration(paths.registrationFile);
         if (reg?.pid === pid) await fs.rm(paths.socketPath, { force: true });

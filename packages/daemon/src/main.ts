@@ -3,7 +3,7 @@ import { resolvePaths, SocketPathTooLongError } from "@wm/protocol";
 import type { LevelWithSilent } from "pino";
 import { DaemonAlreadyRunningError, startDaemon } from "./daemon.ts";
 import { readDaemonConfig } from "./daemon-config.ts";
-import { InsecureDirectoryError } from "./fs/secure-dir.ts";
+import { ensureOwnerOnlyDir, InsecureDirectoryError } from "./fs/secure-dir.ts";
 import { StartLockBusyError } from "./lifecycle/start-lock.ts";
 import { createLogger } from "./log.ts";
 import { resolveSettings, SettingsError } from "./settings.ts";
@@ -33,6 +33,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     if (err instanceof SocketPathTooLongError || err instanceof SettingsError)
       fatal(err.message, DaemonExit.Config);
     throw err;
+  }
+  try {
+    await ensureOwnerOnlyDir(paths.stateDir, { uid, tightenMode: true });
+  } catch (err) {
+    fatal((err as Error).message, DaemonExit.Config);
   }
   const log = createLogger({ level: settings.logLevel as LevelWithSilent, file: paths.logFile });
   process.on("uncaughtException", (err) => {

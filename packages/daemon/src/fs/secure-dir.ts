@@ -14,6 +14,11 @@ export interface SecureDirOptions {
   uid: number;
   /** Create the directory (mode 0700, parents as needed) when it does not exist. */
   create?: boolean;
+  /**
+   * Tighten the mode of a directory we own instead of refusing it. For private state
+   * directories only; the socket directory is always refused.
+   */
+  tightenMode?: boolean;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function ensureOwnerOnlyDir(dir: string, opts: SecureDirOptions): P
     );
   }
   if ((st.mode & 0o077) !== 0) {
-    if (created) {
+    if (created || opts.tightenMode) {
       await fs.chmod(dir, 0o700);
       return;
     }
