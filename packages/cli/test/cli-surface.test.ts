@@ -1,0 +1,110 @@
+import { execFileSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { type TempHome, makeTempHome, runWm } from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rootCommand } from "../src/commands/root.ts";
+import type { CommandSpec } from "../src/commands/spec.ts";
+
+let home: TempHome;
+beforeAll(async () => {
+  home = await makeTempHome();
+});
+afterAll(async () => {
+  await runWm(["daemon", "stop"], { env: home.env });
+  await home.cleanup();
+});
+
+function allPaths(cmd: CommandSpec, prefix: string[] = []): string[][] {
+  const here = prefix.length > 0 ? [prefix] : [];
+  return [...here, ...(cmd.subcommands ?? []).flatMap((s) => allPaths(s, [...prefix, s.name]))];
+}
+
+describe("wm CLI surface", () => {
+  it("prints the version", async () => {
+    const res = await runWm(["--version"], { env: home.env });
+    expect(res.stdout).toBe("wm 0.1.0\n");
+  });
+
+  it("has --help on every command, with usage and exit 0, without starting a daemon", async () => {
+    for (const p of [[], ...allPaths(rootCommand)]) {
+      const res = await runWm([...p, "--help"], { env: home.env });
+      expect(res.code, `wm ${p.join(" ")} --help`).toBe(0);
+      expect(res.stdout).toContain(`Usage: wm${p.length ? ` ${p.join(" ")}` : ""}`);
+    }
+    await expect(fs.lstat(home.socketPath)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("rejects unknown commands and options with exit 2 and a pointer to --help", async () => {
+    const cmd = await runWm(["frobnicate"], { env: home.env });
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toContain('unknown command "frobnicate"');
+    const opt = await runWm(["daemon", "status", "--colour"], { env: home.env });
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toContain("--colour");
+    expect(opt.stderr).toContain("wm daemon status --help");
+    const choice = await runWm(["completions", "tcsh"], { env: home.env });
+    expect(choice.code).toBe(2);
+    expect(choice.stderr).toContain("bash, zsh, fish");
+  });
+
+  it("prints one JSON document with --json", async () => {
+    const res = await runWm(["config", "--json"], { env: home.env, cwd: home.root });
+    expect(res.code, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.config.agent).toBe("claude");
+    expect(doc.sources.agent).toBe("default");
+  });
+
+  it("bash completion is valid bash and completes subcommands", async () => {
+    const res = await runWm(["completions", "bash"], { env: home.env });
+    const script = path.join(home.root, "wm.bash");
+    await fs.writeFile(script, res.stdout);
+    execFileSync("bash", ["-n", script]);
+    const out = execFileSync(
+      "bash",
+      ["-c", `source ${script}; COMP_WORDS=(wm daemon st); COMP_CWORD=2; _wm_complete; printf '%s\\n' "\${COMPREPLY[@]}"`],
+      { encoding: "utf8" },
+    );
+    expect(out.split("\n").filter(Boolean).sort()).toEqual(["start", "status", "stop"]);
+  });
+
+  it("zsh and fish completions name every top-level command", async () => {
+    for (const shell of ["zsh", "fish"]) {
+      const res = await runWm(["completions", shell], { env: home.env });
+      expect(res.code).toBe(0);
+      for (const s of rootCommand.subcommands ?? []) expect(res.stdout).toContain(s.name);
+    }
+  });
+});
+
+describe("wm config", () => {
+  it("reports a broken config with file, line and key, exit 5, and the daemon keeps serving", async () => {
+    const repo = path.join(home.root, "repo");
+    await fs.mkdir(path.join(repo, ".git"), { recursive: true });
+    await fs.writeFile(path.join(repo, ".workmux.yaml"), "agent: claude\nsandbox:\n  enabled: maybe\n");
+    const res = await runWm(["config"], { env: home.env, cwd: repo });
+    expect(res.code).toBe(5);
+    expect(res.stderr).toContain(`${path.join(repo, ".workmux.yaml")}:3`);
+    expect(res.stderr).toContain("sandbox.enabled");
+    const again = await runWm(["daemon", "status"], { env: home.env });
+    expect(again.code).toBe(0);
+  });
+
+  it("shows where each key came from and warns about widening keys in a project file", async () => {
+    const repo = path.join(home.root, "repo2");
+    await fs.mkdir(path.join(repo, ".git"), { recursive: true });
+    await fs.mkdir(home.configDir, { recursive: true });
+    await fs.writeFile(path.join(home.configDir, "config.yaml"), "merge_strategy: rebase\n");
+    await fs.writeFile(
+      path.join(repo, ".workmux.yaml"),
+      "agent: codex\nsandbox:\n  host_commands: [make]\n",
+    );
+    const res = await runWm(["config"], { env: home.env, cwd: repo });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/merge_strategy\s+"rebase"\s+# .*config\.yaml/);
+    expect(res.stdout).toMatch(/agent\s+"codex"\s+# .*\.workmux\.yaml/);
+    expect(res.stdout).toContain("sandbox.host_commands");
+    expect(res.stdout).not.toMatch(/host_commands\s+\["make"\]/);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Keys a project file may not set: they widen what a sandbox can reach or run, or they are
+ * the daemon's own settings. A `.workmux.yaml` comes with the repository (and an agent can
+ * edit the one in its worktree), so these are read from the global file only.
+ */
+export const SANDBOX_WIDENING_KEYS = [
+  "agents",
+  "auto_name.command",
+  "sandbox.env_passthrough",
+  "sandbox.env",
+  "sandbox.rpc_host",
+  "sandbox.host_commands",
+  "sandbox.extra_mounts",
+  "sandbox.agent_config_dir",
+  "sandbox.network",
+  "sandbox.dangerously_allow_unsandboxed_host_exec",
+  "sandbox.runtime",
+  "sandbox.container.runtime",
+  "sandbox.container.devices",
+  "sandbox.container.group_add",
+  "sandbox.container.oci_runtime",
+  "sandbox.container.cap_add",
+  "sandbox.container.security_opt",
+  "sandbox.container.excluded_files",
+] as const;
+
+/** wm's own keys (not in workmux); global file only. */
+export const WM_DAEMON_KEYS = [
+  "daemon",
+  "sandbox.rpc_transport",
+  "sandbox.container.pids_limit",
+] as const;
+
+export const GLOBAL_ONLY_KEYS: readonly string[] = [...SANDBOX_WIDENING_KEYS, ...WM_DAEMON_KEYS];
+
+/**
+ * Top-level keys that cannot run anything on the host or change a sandbox. Only these are read
+ * from a project file inside a linked worktree (which its agent can write); everything else
+ * comes from the main worktree's project file.
+ */
+export const WORKTREE_SAFE_KEYS: ReadonlySet<string> = new Set([
+  "main_branch",
+  "base_branch",
+  "worktree_naming",
+  "worktree_prefix",
+  "window_prefix",
+  "window_placement",
+  "mode",
+  "target",
+  "default_session",
+  "nerdfont",
+  "merge_strategy",
+  "merge_keep",
+  "prompt_file_only",
+  "status_format",
+  "auto_update_check",
+  "stale_after",
+  "confirm_unmerged_removal",
+  "theme",
+  "status_icons",
+  "dashboard",
+  "sidebar",
+]);
+
+/** Keys wm acts on; any other accepted key is reported as not supported yet. */
+const ACTED_ON = [
+  "main_branch",
+  "base_branch",
+  "worktree_dir",
+  "worktree_naming",
+  "worktree_prefix",
+  "window_prefix",
+  "mode",
+  "target",
+  "nerdfont",
+  "agent",
+  "agents",
+  "merge_strategy",
+  "status_format",
+  "status_icons",
+  "panes",
+  "windows",
+  "files",
+  "post_create",
+  "pre_merge",
+  "pre_remove",
+  "pre_delete",
+  "sandbox.enabled",
+  "sandbox.backend",
+  "sandbox.target",
+  "sandbox.image",
+  "sandbox.env_passthrough",
+  "sandbox.env",
+  "sandbox.host_commands",
+  "sandbox.extra_mounts",
+  "sandbox.runtime",
+  "sandbox.container.runtime",
+  "sandbox.container.memory",
+  "sandbox.container.cpus",
+  "sandbox.container.pids_limit",
+  "sandbox.network",
+  "sandbox.rpc_host",
+  "sandbox.rpc_transport",
+  "daemon",
+];
+
+export function isActedOn(path: string): boolean {
+  return ACTED_ON.some((key) => path === key || path.startsWith(`${key}.`));
+}

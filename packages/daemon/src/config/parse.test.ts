@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { parseYaml } from "./parse.ts";
+
+const TEXT = [
+  "sandbox:",
+  "  container:",
+  "    cpus: 4",
+  "panes:",
+  "  - command: vim",
+  "  - split: horizontal",
+  "    size:",
+  "base: &base",
+  "  done: ok",
+  "status_icons: *base",
+].join("\n");
+
+describe("parseYaml", () => {
+  it("maps key paths to 1-based lines and columns of keys and values", () => {
+    const { locate, errors } = parseYaml("/f.yaml", TEXT);
+    expect(errors).toEqual([]);
+    expect(locate(["sandbox", "container", "cpus"])).toEqual({ line: 3, column: 11 });
+    expect(locate(["sandbox", "container", "cpus"], "key")).toEqual({ line: 3, column: 5 });
+    expect(locate(["panes", 1, "split"])).toEqual({ line: 6, column: 12 });
+    expect(locate(["panes", 1])).toEqual({ line: 6, column: 5 });
+  });
+
+  it("points at the key when the value is empty, and at the parent when the key is missing", () => {
+    const { locate } = parseYaml("/f.yaml", TEXT);
+    expect(locate(["panes", 1, "size"])).toEqual({ line: 7, column: 5 });
+    expect(locate(["sandbox", "container", "memory"])).toEqual({ line: 2, column: 3 });
+  });
+
+  it("follows aliases", () => {
+    const { value, locate } = parseYaml("/f.yaml", TEXT);
+    expect(value).toMatchObject({ status_icons: { done: "ok" } });
+    expect(locate(["status_icons", "done"])).toEqual({ line: 9, column: 9 });
+  });
+
+  it("reports duplicate keys inside lists with their path", () => {
+    const { errors, value } = parseYaml("/f.yaml", "panes:\n  - command: a\n    command: b\n");
+    expect(value).toBeUndefined();
+    expect(errors).toMatchObject([{ file: "/f.yaml", key: "panes.0.command", line: 3, column: 5 }]);
+  });
+
+  it("reports an unclosed quote where its value starts", () => {
+    const { errors } = parseYaml(
+      "/f.yaml",
+      'agent: claude\npanes:\n  - command: "vim\n    focus: true\n',
+    );
+    expect(errors).toMatchObject([{ key: "panes.0.command", line: 3, column: 14 }]);
+    expect(errors[0]?.message).toMatch(/^invalid YAML: /);
+  });
+
+  it("reports more than one document", () => {
+    const { errors } = parseYaml("/f.yaml", "agent: a\n---\nagent: b\n");
+    expect(errors).toMatchObject([
+      { line: 2, message: "invalid YAML: the file must hold one document (no ---)" },
+    ]);
+  });
+
+  it("reads an empty file as no keys", () => {
+    expect(parseYaml("/f.yaml", "").value).toBeNull();
+    expect(parseYaml("/f.yaml", "# only a comment\n").errors).toEqual([]);
+  });
+});
