@@ -1,4 +1,4 @@
-import { ErrorCode } from "@wm/protocol";
+import { ErrorCode } from "@wm/protocol/errors";
 
 /** What `wm` exits with; documented in docs/cli.md and `wm --help`. */
 export const ExitCode = {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { RpcError, WM_VERSION } from "@wm/protocol";
+import { RpcError } from "@wm/protocol/errors";
+import { WM_VERSION } from "@wm/protocol/version";
 import { withDaemon } from "./client/connect.ts";
 import { pathsFor } from "./client/daemon-paths.ts";
 import { DaemonConnectionLostError, DaemonNotRunningError } from "./client/rpc-client.ts";

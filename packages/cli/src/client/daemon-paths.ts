@@ -1,5 +1,6 @@
 import os from "node:os";
-import { resolvePaths, SocketPathTooLongError, type WmPaths } from "@wm/protocol";
+import type { WmPaths } from "@wm/protocol";
+import { resolvePaths, SocketPathTooLongError } from "@wm/protocol/paths";
 import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 

@@ -1,17 +1,12 @@
+import http from "node:http";
+import type { JsonRpcResponse, MethodName, Params, Result } from "@wm/protocol";
+import { RpcError } from "@wm/protocol/errors";
 import {
-  isFailure,
-  type JsonRpcResponse,
-  type MethodName,
-  methods,
-  type Params,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
-  type Result,
-  RpcError,
   VERSION_HEADER,
   WM_VERSION,
-} from "@wm/protocol";
-import { Client } from "undici";
+} from "@wm/protocol/version";
 
 /** Nothing listens on the socket (absent or refused): the daemon is not running. */
 export class DaemonNotRunningError extends Error {
@@ -39,70 +34,79 @@ export class DaemonConnectionLostError extends Error {
 
 const NOT_RUNNING_CODES = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK"]);
 
-function errnoOf(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("E")) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 let nextId = 1;
 
-/** Typed JSON-RPC over HTTP on the daemon's Unix socket. */
+/**
+ * Typed JSON-RPC over HTTP on the daemon's Unix socket. Built on node:http with a keep-alive
+ * agent: it is part of Node's startup snapshot, so a short-lived CLI pays nothing to load it
+ * (see docs/decisions/0001). Results are typed from the protocol's schemas; the daemon
+ * validates them before sending.
+ */
 export class RpcClient {
-  readonly #client: Client;
+  readonly #agent: http.Agent;
 
   constructor(readonly socketPath: string) {
-    this.#client = new Client("http://localhost", {
-      socketPath,
-      connectTimeout: 2000,
-      headersTimeout: 0,
-      bodyTimeout: 0,
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  }
+
+  call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+    const body = JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params });
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          socketPath: this.socketPath,
+          agent: this.#agent,
+          method: "POST",
+          path: "/rpc",
+          headers: {
+            host: "localhost",
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+            [VERSION_HEADER]: WM_VERSION,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", (err) =>
+            reject(new DaemonConnectionLostError(this.socketPath, err.message)),
+          );
+          res.on("end", () => {
+            if (!res.complete) {
+              reject(new DaemonConnectionLostError(this.socketPath, "response cut short"));
+              return;
+            }
+            const text = Buffer.concat(chunks).toString("utf8");
+            let response: JsonRpcResponse;
+            try {
+              response = JSON.parse(text) as JsonRpcResponse;
+            } catch {
+              reject(
+                new RpcError(
+                  "InternalError",
+                  `the daemon answered with something that is not JSON: ${text.slice(0, 200)}`,
+                ),
+              );
+              return;
+            }
+            if ("error" in response) reject(RpcError.fromObject(response.error));
+            else resolve(response.result as Result<M>);
+          });
+        },
+      );
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code !== undefined && NOT_RUNNING_CODES.has(err.code)) {
+          reject(new DaemonNotRunningError(this.socketPath, err.code));
+        } else {
+          reject(new DaemonConnectionLostError(this.socketPath, err.code ?? err.message));
+        }
+      });
+      req.end(body);
     });
   }
 
-  async call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
-    const id = nextId++;
-    const body = JSON.stringify({ jsonrpc: "2.0", id, method, params });
-    let text: string;
-    let sent = false;
-    try {
-      const res = await this.#client.request({
-        path: "/rpc",
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
-          [VERSION_HEADER]: WM_VERSION,
-        },
-        body,
-      });
-      sent = true;
-      text = await res.body.text();
-    } catch (err) {
-      const code = errnoOf(err);
-      if (!sent && code !== undefined && NOT_RUNNING_CODES.has(code)) {
-        throw new DaemonNotRunningError(this.socketPath, code);
-      }
-      throw new DaemonConnectionLostError(this.socketPath, code ?? (err as Error).message);
-    }
-    let response: JsonRpcResponse;
-    try {
-      response = JSON.parse(text) as JsonRpcResponse;
-    } catch {
-      throw new RpcError(
-        "InternalError",
-        `the daemon answered with something that is not JSON: ${text.slice(0, 200)}`,
-      );
-    }
-    if (isFailure(response)) throw RpcError.fromObject(response.error);
-    return methods[method].result.parse(response.result) as Result<M>;
-  }
-
   async close(): Promise<void> {
-    await this.#client.close();
+    this.#agent.destroy();
   }
 }

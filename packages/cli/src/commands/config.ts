@@ -1,5 +1,6 @@
 import path from "node:path";
-import { type ConfigDiagnostic, ErrorCode, type Result, RpcError } from "@wm/protocol";
+import type { ConfigDiagnostic, Result } from "@wm/protocol";
+import { ErrorCode, RpcError } from "@wm/protocol/errors";
 import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";

@@ -1,4 +1,5 @@
-import { PROTOCOL_VERSION, type Result, WM_VERSION } from "@wm/protocol";
+import type { Result } from "@wm/protocol";
+import { PROTOCOL_VERSION, WM_VERSION } from "@wm/protocol/version";
 import { startAndWait } from "../client/connect.ts";
 import { DaemonNotRunningError, RpcClient } from "../client/rpc-client.ts";
 import { stopDaemon } from "../client/stop-daemon.ts";

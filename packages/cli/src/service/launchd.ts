@@ -1,5 +1,5 @@
 import path from "node:path";
-import { resolvePaths } from "@wm/protocol";
+import { resolvePaths } from "@wm/protocol/paths";
 import { type Plan, pathExists, type Step } from "./plan.ts";
 import { assertPrintable, daemonPath, readTemplate, renderTemplate, xmlText } from "./template.ts";
 
