@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { type TempHome, makeTempHome, runWm } from "@wm/testing";
+import { makeTempHome, runWm, type TempHome } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rootCommand } from "../src/commands/root.ts";
 import type { CommandSpec } from "../src/commands/spec.ts";
@@ -63,7 +63,10 @@ describe("wm CLI surface", () => {
     execFileSync("bash", ["-n", script]);
     const out = execFileSync(
       "bash",
-      ["-c", `source ${script}; COMP_WORDS=(wm daemon st); COMP_CWORD=2; _wm_complete; printf '%s\\n' "\${COMPREPLY[@]}"`],
+      [
+        "-c",
+        `source ${script}; COMP_WORDS=(wm daemon st); COMP_CWORD=2; _wm_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
       { encoding: "utf8" },
     );
     expect(out.split("\n").filter(Boolean).sort()).toEqual(["start", "status", "stop"]);
@@ -82,7 +85,10 @@ describe("wm config", () => {
   it("reports a broken config with file, line and key, exit 5, and the daemon keeps serving", async () => {
     const repo = path.join(home.root, "repo");
     await fs.mkdir(path.join(repo, ".git"), { recursive: true });
-    await fs.writeFile(path.join(repo, ".workmux.yaml"), "agent: claude\nsandbox:\n  enabled: maybe\n");
+    await fs.writeFile(
+      path.join(repo, ".workmux.yaml"),
+      "agent: claude\nsandbox:\n  enabled: maybe\n",
+    );
     const res = await runWm(["config"], { env: home.env, cwd: repo });
     expect(res.code).toBe(5);
     expect(res.stderr).toContain(`${path.join(repo, ".workmux.yaml")}:3`);
