@@ -9,6 +9,7 @@ const outdir = path.join(root, "dist");
 const entries = [
   { in: "packages/cli/src/bin/wm.ts", out: "wm" },
   { in: "packages/daemon/src/bin/wmd.ts", out: "wmd" },
+  { in: "packages/shim/src/bin/wm-shim.ts", out: "wm-shim" },
 ];
 
 // ESM bundles of CommonJS dependencies need a real `require` for Node built-ins.

@@ -6,10 +6,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --with-podman
 bash scripts/start-docker.sh
+bash scripts/build-base-image.sh
+if is_root; then
+  # Podman's Docker-compatible API for the Podman runs of the sandbox tests.
+  WM_PODMAN_SOCKET="$(bash scripts/start-podman.sh)"
+  export WM_PODMAN_SOCKET
+  export CONTAINERS_CONF="${XDG_CONFIG_HOME:-$HOME/.config}/wm/containers.conf"
+fi
 
-for tool in git tmux docker; do
+for tool in git tmux docker podman; do
   have "$tool" || die "$tool is required by the test suite and is still missing after install-deps.sh"
 done
 

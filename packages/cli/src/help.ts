@@ -22,7 +22,9 @@ export function allOptions(cmd: CommandSpec): Record<string, OptionSpec> {
 
 export function renderHelp(path: readonly string[], cmd: CommandSpec, isRoot: boolean): string {
   const lines: string[] = [];
-  const args = (cmd.args ?? []).map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`)).join(" ");
+  const args = (cmd.args ?? [])
+    .map((a) => (a.variadic ? `[-- ${a.name}...]` : a.required ? `<${a.name}>` : `[${a.name}]`))
+    .join(" ");
   const usage = cmd.subcommands
     ? `${path.join(" ")} <command>`
     : `${path.join(" ")} [options]${args ? ` ${args}` : ""}`;

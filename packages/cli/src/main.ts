@@ -112,7 +112,7 @@ export async function run(
         `run \`${path.join(" ")} --help\``,
       );
     }
-    if (parsed.positionals.length > specArgs.length) {
+    if (parsed.positionals.length > specArgs.length && !specArgs.at(-1)?.variadic) {
       throw new UsageError(
         `unexpected argument "${parsed.positionals[specArgs.length]}"`,
         `run \`${path.join(" ")} --help\``,

@@ -1,6 +1,7 @@
 import type { WmPaths } from "@wm/protocol";
 import type { EventBus } from "./events.ts";
 import type { Logger } from "./log.ts";
+import type { SandboxManager } from "./sandbox/manager.ts";
 
 export interface DaemonSettings {
   /** 0 = never exit on idle. */
@@ -25,6 +26,10 @@ export interface DaemonContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homedir: string;
   socketActivated: boolean;
+  /** Tells this daemon's containers from another daemon's of the same user (hash of the state dir). */
+  readonly homeId: string;
+  /** Set once the daemon is listening. */
+  sandboxes: SandboxManager;
   liveSandboxes(): number;
   /** Ask the daemon to stop once in-flight calls are done. Idempotent. */
   requestShutdown(reason: string): void;
@@ -35,6 +40,13 @@ export interface DaemonContext {
 export interface CallContext {
   readonly daemon: DaemonContext;
   readonly surface: "host" | "guest";
+  /** On the guest surface: the sandbox the call arrived from (identity = its endpoint). */
+  readonly sandbox?: { readonly id: string; readonly worktree: string };
+  /** On WebSocket calls: binary frames to and from this connection (terminal streams). */
+  readonly binary?: {
+    send(frame: Buffer): void;
+    onFrame(fn: (frame: Buffer) => void): void;
+  };
   /** Present on WebSocket calls: push a notification on the same connection. */
   readonly notify?: (method: string, params: Record<string, unknown>) => void;
   /** Present on WebSocket calls: run `fn` when the connection closes. */

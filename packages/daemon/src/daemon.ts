@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import type { Server, Socket } from "node:net";
 import os from "node:os";
@@ -18,6 +19,7 @@ import { inheritedListenFd } from "./lifecycle/socket-activation.ts";
 import { probeSocket } from "./lifecycle/socket-probe.ts";
 import { acquireStartLock } from "./lifecycle/start-lock.ts";
 import type { Logger } from "./log.ts";
+import { SandboxManager } from "./sandbox/manager.ts";
 
 /** How long in-flight calls may take to finish once the daemon is asked to stop. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -87,13 +89,16 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     env,
     homedir,
     socketActivated: false,
-    liveSandboxes: () => 0,
+    homeId: createHash("sha256").update(paths.stateDir).digest("hex").slice(0, 12),
+    sandboxes: undefined as unknown as SandboxManager,
+    liveSandboxes: () => context.sandboxes.liveCount(),
     requestShutdown: (reason) => void stop(reason),
     get shuttingDown() {
       return shuttingDown;
     },
   };
 
+  context.sandboxes = new SandboxManager(context);
   const inheritedFd = inheritedListenFd(env, pid);
   await ensureOwnerOnlyDir(paths.runtimeDir, { uid });
   await ensureOwnerOnlyDir(paths.stateDir, { uid, tightenMode: true });
@@ -198,6 +203,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
       }, SHUTDOWN_GRACE_MS);
       await closing;
       clearTimeout(force);
+      await context.sandboxes.close();
       if (!context.socketActivated) {
         const reg = await readRegistration(paths.registrationFile);
         if (reg?.pid === pid) await fs.rm(paths.socketPath, { force: true });
@@ -208,6 +214,10 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     })();
     return stopPromise;
   }
+
+  await context.sandboxes
+    .reconcile()
+    .catch((err) => log.error({ err }, "sandbox reconciliation failed"));
 
   log.info(
     {

@@ -1,4 +1,5 @@
 export * from "./fake-daemon.ts";
+export * from "./git-repo.ts";
 export * from "./raw-http.ts";
 export * from "./repo-root.ts";
 export * from "./run-wm.ts";

@@ -2,11 +2,12 @@ import { completionsCommand } from "./completions.ts";
 import { configCommand } from "./config.ts";
 import { daemonCommand } from "./daemon.ts";
 import { doctorCommand } from "./doctor.ts";
+import { sandboxCommand } from "./sandbox.ts";
 import { defineCommand } from "./spec.ts";
 
 export const rootCommand = defineCommand({
   name: "wm",
   summary:
     "wm: run coding agents in parallel, each in its own git worktree, tmux window and sandbox",
-  subcommands: [daemonCommand, configCommand, doctorCommand, completionsCommand],
+  subcommands: [sandboxCommand, daemonCommand, configCommand, doctorCommand, completionsCommand],
 });

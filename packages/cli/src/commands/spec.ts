@@ -16,6 +16,8 @@ export interface ArgSpec {
   description: string;
   required?: boolean;
   choices?: readonly string[];
+  /** Takes every remaining argument (only the last one may). */
+  variadic?: boolean;
 }
 
 export interface Io {

@@ -4,6 +4,23 @@ import { daemonShutdown } from "./daemon-shutdown.ts";
 import { daemonStatus } from "./daemon-status.ts";
 import { doctorRun } from "./doctor-run.ts";
 import { eventsSubscribe } from "./events-subscribe.ts";
+import { sandboxBuild } from "./sandbox-build.ts";
+import {
+  sandboxList,
+  sandboxPrune,
+  sandboxResize,
+  sandboxSignal,
+  sandboxStop,
+} from "./sandbox-control.ts";
+import { sandboxAttach, sandboxRun } from "./sandbox-stream.ts";
+import { worktreeAdd } from "./worktree-add.ts";
+import { worktreeClose } from "./worktree-close.ts";
+import { worktreeList } from "./worktree-list.ts";
+import { worktreeMerge } from "./worktree-merge.ts";
+import { worktreeOpen } from "./worktree-open.ts";
+import { worktreeRemove } from "./worktree-remove.ts";
+import { worktreeStatus } from "./worktree-status.ts";
+import { worktreeStatusSet } from "./worktree-status-set.ts";
 
 export const hostHandlers: HandlerTable = {
   "daemon.status": daemonStatus,
@@ -11,4 +28,20 @@ export const hostHandlers: HandlerTable = {
   "config.get": configGet,
   "doctor.run": doctorRun,
   "events.subscribe": eventsSubscribe,
+  "sandbox.run": sandboxRun,
+  "sandbox.attach": sandboxAttach,
+  "sandbox.resize": sandboxResize,
+  "sandbox.signal": sandboxSignal,
+  "sandbox.list": sandboxList,
+  "sandbox.stop": sandboxStop,
+  "sandbox.prune": sandboxPrune,
+  "sandbox.build": sandboxBuild,
+  "worktree.add": worktreeAdd,
+  "worktree.list": worktreeList,
+  "worktree.open": worktreeOpen,
+  "worktree.close": worktreeClose,
+  "worktree.remove": worktreeRemove,
+  "worktree.merge": worktreeMerge,
+  "worktree.statusSet": worktreeStatusSet,
+  "worktree.status": worktreeStatus,
 };

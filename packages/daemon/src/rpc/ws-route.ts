@@ -22,11 +22,18 @@ export function registerWsRoute(
     const send = (payload: unknown) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(payload));
     };
+    const frameHandlers: Array<(frame: Buffer) => void> = [];
     const call: CallContext = {
       daemon,
       surface: "host",
       notify: (method, params) => send({ jsonrpc: "2.0", method, params }),
       onClose: (fn) => closers.push(fn),
+      binary: {
+        send: (frame) => {
+          if (socket.readyState === socket.OPEN) socket.send(frame, { binary: true });
+        },
+        onFrame: (fn) => frameHandlers.push(fn),
+      },
     };
     const opts = {
       surface: "host" as const,
@@ -34,6 +41,11 @@ export function registerWsRoute(
       clientProtocol: clientProtocolOf(request.headers[PROTOCOL_HEADER]),
     };
     socket.on("message", async (data, isBinary) => {
+      if (isBinary) {
+        const frame = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+        for (const fn of frameHandlers) fn(frame);
+        return;
+      }
       let message: unknown;
       try {
         message = JSON.parse(

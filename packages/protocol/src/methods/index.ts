@@ -4,6 +4,19 @@ import { configGet } from "./config.ts";
 import { daemonShutdown, daemonStatus } from "./daemon.ts";
 import { doctorRun } from "./doctor.ts";
 import { eventsSubscribe } from "./events.ts";
+import { notify, statusGet, statusSet } from "./guest.ts";
+import {
+  sandboxAttach,
+  sandboxBuild,
+  sandboxInitDockerfile,
+  sandboxList,
+  sandboxPrune,
+  sandboxResize,
+  sandboxRun,
+  sandboxSignal,
+  sandboxStop,
+} from "./sandbox.ts";
+import * as worktree from "./worktree.ts";
 
 /** Every method, declared once. Both ends import this table. */
 export const methods = {
@@ -12,6 +25,26 @@ export const methods = {
   "config.get": configGet,
   "doctor.run": doctorRun,
   "events.subscribe": eventsSubscribe,
+  "sandbox.run": sandboxRun,
+  "sandbox.attach": sandboxAttach,
+  "sandbox.resize": sandboxResize,
+  "sandbox.signal": sandboxSignal,
+  "sandbox.list": sandboxList,
+  "sandbox.stop": sandboxStop,
+  "sandbox.prune": sandboxPrune,
+  "sandbox.build": sandboxBuild,
+  "sandbox.initDockerfile": sandboxInitDockerfile,
+  "status.set": statusSet,
+  "status.get": statusGet,
+  "agent.notify": notify,
+  "worktree.add": worktree.worktreeAdd,
+  "worktree.list": worktree.worktreeList,
+  "worktree.open": worktree.worktreeOpen,
+  "worktree.close": worktree.worktreeClose,
+  "worktree.remove": worktree.worktreeRemove,
+  "worktree.merge": worktree.worktreeMerge,
+  "worktree.statusSet": worktree.worktreeStatusSet,
+  "worktree.status": worktree.worktreeStatus,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;
@@ -40,3 +73,6 @@ export * from "./config.ts";
 export * from "./daemon.ts";
 export * from "./doctor.ts";
 export * from "./events.ts";
+export * from "./guest.ts";
+export * from "./sandbox.ts";
+export * from "./worktree.ts";

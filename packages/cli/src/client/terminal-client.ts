@@ -1,0 +1,162 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Params, SandboxSummary, WmPaths } from "@wm/protocol";
+import { RpcError } from "@wm/protocol/errors";
+import { startAndWait } from "./connect.ts";
+import { DaemonNotRunningError, RpcClient } from "./rpc-client.ts";
+import { WsRpc } from "./ws-rpc.ts";
+
+const STDIN = 0;
+const STDOUT = 1;
+const STDERR = 2;
+/** How long a client keeps trying to re-attach after the daemon went away. */
+const REATTACH_WINDOW_MS = 60_000;
+
+export interface TerminalIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+export interface TerminalOptions {
+  paths: WmPaths;
+  env: NodeJS.ProcessEnv;
+  io: TerminalIo;
+  /** Start a new sandbox, or attach to an existing one by id or name. */
+  target: { run: Params<"sandbox.run"> } | { attach: string };
+  onStarted?(sandbox: SandboxSummary): void;
+}
+
+async function openWs(
+  opts: TerminalOptions,
+  handlers: Parameters<typeof WsRpc.open>[1],
+): Promise<WsRpc> {
+  try {
+    return await WsRpc.open(opts.paths.socketPath, handlers);
+  } catch (err) {
+    if (!(err instanceof DaemonNotRunningError)) throw err;
+    const client = new RpcClient(opts.paths.socketPath);
+    try {
+      await startAndWait({ paths: opts.paths, env: opts.env }, client);
+    } finally {
+      await client.close();
+    }
+    return WsRpc.open(opts.paths.socketPath, handlers);
+  }
+}
+
+function size(io: TerminalIo) {
+  return io.stdout.isTTY && io.stdout.rows && io.stdout.columns
+    ? { rows: io.stdout.rows, cols: io.stdout.columns }
+    : undefined;
+}
+
+/**
+ * Attach this terminal to a sandbox through the daemon: raw mode and resize on a TTY, plain
+ * pipes otherwise; stdin forwarded (EOF included); exit code passed back. If the daemon goes
+ * away (restart, crash), re-attach to the same sandbox, which kept running.
+ */
+export async function runTerminal(opts: TerminalOptions): Promise<number> {
+  const { io } = opts;
+  const tty = Boolean(io.stdin.isTTY && io.stdout.isTTY);
+  let rpc: WsRpc | undefined;
+  let sandboxId: string | undefined;
+  let exitCode: number | undefined;
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => {
+    resolveExit = r;
+  });
+  let disconnected: (() => void) | undefined;
+  const handlers = {
+    onNotification(method: string, params: Record<string, unknown>) {
+      if (method === "sandbox.exit" && (sandboxId === undefined || params.id === sandboxId)) {
+        exitCode = Number(params.exitCode ?? 1);
+        resolveExit(exitCode);
+      }
+    },
+    onBinary(frame: Buffer) {
+      if (frame[0] === STDOUT) io.stdout.write(frame.subarray(1));
+      else if (frame[0] === STDERR) io.stderr.write(frame.subarray(1));
+    },
+    onClose() {
+      disconnected?.();
+    },
+  };
+
+  const onData = (chunk: Buffer) => rpc?.sendBinary(Buffer.concat([Buffer.from([STDIN]), chunk]));
+  const onEnd = () => rpc?.sendBinary(Buffer.from([STDIN]));
+  const onResize = () => {
+    const s = size(io);
+    if (s && sandboxId)
+      rpc?.call("sandbox.resize", { id: sandboxId, size: s }).catch(() => undefined);
+  };
+  let interrupts = 0;
+  const sendInterrupt = () => {
+    if (sandboxId && interrupts > 0) {
+      rpc
+        ?.call("sandbox.signal", { id: sandboxId, signal: interrupts > 1 ? "SIGKILL" : "SIGINT" })
+        .catch(() => undefined);
+    }
+  };
+  const onSigint = () => {
+    interrupts++;
+    sendInterrupt();
+  };
+
+  // Output can arrive before the run call returns: take Ctrl-C from the start.
+  if (!tty) process.on("SIGINT", onSigint);
+  try {
+    rpc = await openWs(opts, handlers);
+    const first =
+      "run" in opts.target
+        ? await rpc.call("sandbox.run", { ...opts.target.run, tty, size: size(io) })
+        : await rpc.call("sandbox.attach", { id: opts.target.attach, size: size(io) });
+    sandboxId = first.sandbox.id;
+    sendInterrupt();
+    opts.onStarted?.(first.sandbox);
+    if (tty) io.stdin.setRawMode(true);
+    io.stdin.on("data", onData);
+    io.stdin.once("end", onEnd);
+    io.stdin.resume();
+    if (tty) io.stdout.on("resize", onResize);
+
+    for (;;) {
+      const lost = new Promise<"lost">((r) => {
+        disconnected = () => r("lost");
+      });
+      const outcome = await Promise.race([exited, lost]);
+      if (outcome !== "lost") return outcome;
+      rpc = await reattach(opts, handlers, sandboxId);
+    }
+  } finally {
+    if (tty && io.stdin.isTTY) io.stdin.setRawMode(false);
+    io.stdin.off("data", onData);
+    io.stdin.off("end", onEnd);
+    io.stdin.pause();
+    io.stdout.off("resize", onResize);
+    process.off("SIGINT", onSigint);
+    rpc?.close();
+  }
+}
+
+async function reattach(
+  opts: TerminalOptions,
+  handlers: Parameters<typeof WsRpc.open>[1],
+  id: string,
+): Promise<WsRpc> {
+  const deadline = Date.now() + REATTACH_WINDOW_MS;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const rpc = await openWs(opts, handlers);
+      await rpc.call("sandbox.attach", { id, size: size(opts.io) });
+      return rpc;
+    } catch (err) {
+      if (err instanceof RpcError && err.is("NotFound")) throw err;
+      lastError = err;
+      await sleep(200);
+    }
+  }
+  throw new Error(
+    `lost the daemon and could not re-attach to sandbox ${id}: ${(lastError as Error)?.message}`,
+  );
+}

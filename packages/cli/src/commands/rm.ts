@@ -1,0 +1,44 @@
+import { ExitCode } from "../exit-codes.ts";
+import { report } from "../output.ts";
+import { explain, renderHooks } from "../worktree/render.ts";
+import { defineCommand } from "./spec.ts";
+
+export const rmCommand = defineCommand({
+  name: "rm",
+  summary: "Remove a worktree, its window and its branch",
+  description: [
+    "Refuses when the worktree has uncommitted changes or its branch has commits not in the main",
+    "branch, unless -f. Runs pre_remove hooks in the worktree (a failing hook aborts), closes the",
+    "window, removes the worktree and deletes the branch (kept with --keep-branch).",
+  ].join("\n"),
+  json: true,
+  args: [{ name: "name", description: "worktree name, branch or path", required: true }],
+  options: {
+    force: {
+      type: "boolean",
+      short: "f",
+      description: "remove even with uncommitted or unmerged work",
+    },
+    "keep-branch": { type: "boolean", description: "keep the branch" },
+  },
+  run: async (ctx) => {
+    const res = await ctx
+      .daemon((c) =>
+        c.call("worktree.remove", {
+          cwd: ctx.cwd,
+          name: ctx.args[0] as string,
+          force: ctx.options.force === true,
+          keepBranch: ctx.options["keep-branch"] === true,
+        }),
+      )
+      .catch(explain);
+    report(ctx, res, (r) =>
+      [
+        ...renderHooks(r.hooks),
+        `removed ${r.path}`,
+        r.branchDeleted ? `deleted branch ${r.branch}` : `kept branch ${r.branch}`,
+      ].join("\n"),
+    );
+    return ExitCode.Ok;
+  },
+});

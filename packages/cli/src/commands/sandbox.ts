@@ -1,0 +1,177 @@
+import path from "node:path";
+import type { SandboxSummary } from "@wm/protocol";
+import { runTerminal } from "../client/terminal-client.ts";
+import { UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { formatDuration, report } from "../output.ts";
+import { sandboxBuildCommand, sandboxInitDockerfileCommand } from "./sandbox-image.ts";
+import { type CommandContext, defineCommand } from "./spec.ts";
+
+function worktreeOf(ctx: CommandContext): string {
+  return path.resolve(
+    ctx.cwd,
+    typeof ctx.options.worktree === "string" ? ctx.options.worktree : ".",
+  );
+}
+
+function terminal(ctx: CommandContext, target: Parameters<typeof runTerminal>[0]["target"]) {
+  return runTerminal({
+    paths: ctx.paths(),
+    env: ctx.env,
+    io: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    target,
+  });
+}
+
+function runTarget(ctx: CommandContext, command: string[]) {
+  return {
+    run: {
+      worktree: worktreeOf(ctx),
+      command,
+      tty: false,
+      interactive: true,
+      env: Object.fromEntries(
+        Object.entries(ctx.env).filter((e): e is [string, string] => e[1] !== undefined),
+      ),
+    },
+  };
+}
+
+const worktreeOption = {
+  worktree: {
+    type: "string",
+    valueName: "PATH",
+    description: "the worktree to sandbox (default: the current directory)",
+  },
+} as const;
+
+const run = defineCommand({
+  name: "run",
+  summary: "Run a command in a new sandbox for a worktree, attached to this terminal",
+  description:
+    "Usage: wm sandbox run [--worktree PATH] -- CMD [ARGS...]\nThe sandbox holds the worktree, the git data it needs and the agent's own credentials, and is removed when CMD ends. On a terminal it runs with a TTY (raw mode, resize, Ctrl-C reaches CMD); otherwise stdout, stderr and the exit code pass through. If the daemon restarts, this client re-attaches.",
+  options: worktreeOption,
+  args: [
+    { name: "command", description: "the command and its arguments, after --", variadic: true },
+  ],
+  run: async (ctx) => {
+    if (ctx.args.length === 0)
+      throw new UsageError(
+        "no command given",
+        "usage: wm sandbox run [--worktree PATH] -- CMD [ARGS...]",
+      );
+    return terminal(ctx, runTarget(ctx, ctx.args));
+  },
+});
+
+const shell = defineCommand({
+  name: "shell",
+  summary: "Open a shell (or run CMD) in a new sandbox for a worktree",
+  options: worktreeOption,
+  args: [{ name: "command", description: "what to run instead of bash, after --", variadic: true }],
+  run: async (ctx) =>
+    terminal(ctx, runTarget(ctx, ctx.args.length > 0 ? ctx.args : ["bash", "-l"])),
+});
+
+const auth = defineCommand({
+  name: "auth",
+  summary: "Log the agent in inside a sandbox, so its credentials land in the sandbox's own files",
+  description:
+    "Runs the agent (claude) in a sandbox for the worktree; log in there (/login). The credentials are written to ~/.claude-sandbox.json and ~/.claude-sandbox/, never to your own ~/.claude.",
+  options: worktreeOption,
+  run: async (ctx) => terminal(ctx, runTarget(ctx, ["claude"])),
+});
+
+const attach = defineCommand({
+  name: "attach",
+  summary: "Attach this terminal to a running sandbox",
+  args: [{ name: "name", description: "sandbox name or id", required: true }],
+  run: async (ctx) => terminal(ctx, { attach: ctx.args[0] as string }),
+});
+
+function renderList(sandboxes: SandboxSummary[]): string {
+  if (sandboxes.length === 0) return "no sandboxes";
+  const rows = sandboxes.map((s) => [
+    s.name,
+    s.state === "exited" ? `exited (${s.exitCode})` : s.state,
+    s.agentStatus ?? "-",
+    s.runtime,
+    formatDuration(Date.now() - Date.parse(s.createdAt)),
+    s.worktree,
+  ]);
+  const head = ["NAME", "STATE", "AGENT", "RUNTIME", "AGE", "WORKTREE"];
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
+  );
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] as number))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+const list = defineCommand({
+  name: "list",
+  summary: "List the sandboxes the daemon owns",
+  json: true,
+  run: async (ctx) => {
+    const res = await ctx.daemon((c) => c.call("sandbox.list", {}));
+    report(ctx, res, (r) => renderList(r.sandboxes));
+    return ExitCode.Ok;
+  },
+});
+
+const stop = defineCommand({
+  name: "stop",
+  summary: "Stop and remove sandboxes by name, or all with --all",
+  json: true,
+  options: { all: { type: "boolean", description: "stop every sandbox" } },
+  args: [{ name: "name", description: "sandbox name or id (several allowed)", variadic: true }],
+  run: async (ctx) => {
+    const all = ctx.options.all === true;
+    if (!all && ctx.args.length === 0) throw new UsageError("name a sandbox or pass --all");
+    const res = await ctx.daemon((c) => c.call("sandbox.stop", { names: ctx.args, all }));
+    report(ctx, res, (r) =>
+      [
+        ...r.stopped.map((n) => `stopped ${n}`),
+        ...r.notFound.map((n) => `no sandbox named ${n}`),
+        ...(r.stopped.length + r.notFound.length === 0 ? ["no sandboxes"] : []),
+      ].join("\n"),
+    );
+    return res.notFound.length > 0 ? ExitCode.Failure : ExitCode.Ok;
+  },
+});
+
+const prune = defineCommand({
+  name: "prune",
+  summary: "Remove records of exited sandboxes and containers no record explains",
+  json: true,
+  run: async (ctx) => {
+    const res = await ctx.daemon((c) => c.call("sandbox.prune", {}));
+    report(
+      ctx,
+      res,
+      (r) => `removed ${r.removedRecords.length} records, ${r.removedContainers.length} containers`,
+    );
+    return ExitCode.Ok;
+  },
+});
+
+export const sandboxCommand = defineCommand({
+  name: "sandbox",
+  summary: "Run, list and stop sandboxes; build their image",
+  subcommands: [
+    run,
+    shell,
+    attach,
+    list,
+    stop,
+    prune,
+    auth,
+    sandboxBuildCommand,
+    sandboxInitDockerfileCommand,
+  ],
+});

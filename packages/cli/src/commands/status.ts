@@ -1,0 +1,85 @@
+import { UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { report } from "../output.ts";
+import { ago, columns } from "../worktree/render.ts";
+import { tmuxClientFromEnv } from "../worktree/tmux-env.ts";
+import { defineCommand } from "./spec.ts";
+
+const STATUSES = ["working", "waiting", "done"] as const;
+type Status = (typeof STATUSES)[number];
+
+function parseOnlyIf(value: string | boolean | undefined): Status[] | undefined {
+  if (typeof value !== "string") return undefined;
+  const list = value.split(",").filter(Boolean);
+  for (const s of list) {
+    if (!(STATUSES as readonly string[]).includes(s)) {
+      throw new UsageError(`--only-if takes ${STATUSES.join(",")}, got "${s}"`);
+    }
+  }
+  return list as Status[];
+}
+
+const set = defineCommand({
+  name: "set",
+  summary: "Report an agent's status: sets the icon on its tmux window and notifies `wm wait`",
+  description: [
+    "Run from inside a worktree (an agent hook runs it there): the daemon finds the worktree by",
+    "the current directory, else by the tmux pane ($TMUX_PANE) or --window. Inside a sandbox the",
+    "same command is the sandbox's wm, which reports through the guest API. `clear` removes it.",
+  ].join("\n"),
+  json: true,
+  args: [{ name: "status", description: "the new status", required: true, choices: [...STATUSES, "clear"] }],
+  options: {
+    window: { type: "string", valueName: "ID", description: "the tmux window (@N) instead of the current directory" },
+    "only-if": {
+      type: "string",
+      valueName: "LIST",
+      description: "change only when the status now is one of LIST (e.g. waiting,done)",
+    },
+  },
+  run: async (ctx) => {
+    const tmux = tmuxClientFromEnv(ctx.env);
+    const window = typeof ctx.options.window === "string" ? ctx.options.window : undefined;
+    const onlyIf = parseOnlyIf(ctx.options["only-if"]);
+    const res = await ctx.daemon((c) =>
+      c.call("worktree.statusSet", {
+        status: ctx.args[0] as Status | "clear",
+        ...(window ? { window } : { worktree: ctx.cwd }),
+        ...(tmux ? { tmux } : {}),
+        ...(onlyIf ? { onlyIf } : {}),
+      }),
+    );
+    report(ctx, res, () => "");
+    return ExitCode.Ok;
+  },
+});
+
+export const statusCommand = defineCommand({
+  name: "status",
+  summary: "Show agent statuses (wm status set reports one)",
+  description:
+    "Lists the agent status of each worktree of this repository (every repository with --all); the worktree you are in is marked with *.",
+  json: true,
+  options: { all: { type: "boolean", short: "a", description: "every repository's worktrees" } },
+  subcommands: [set],
+  run: async (ctx) => {
+    const res = await ctx.daemon((c) =>
+      c.call("worktree.status", { cwd: ctx.cwd, all: ctx.options.all === true }),
+    );
+    report(ctx, res, (r) =>
+      r.worktrees.length === 0
+        ? "no worktrees"
+        : columns(
+            ["", "NAME", "STATUS", "SINCE", "WINDOW"],
+            r.worktrees.map((w) => [
+              w.handle === r.current ? "*" : "",
+              w.handle,
+              w.status ?? "-",
+              w.status ? ago(w.statusAt) : "-",
+              w.window?.name ?? "-",
+            ]),
+          ),
+    );
+    return ExitCode.Ok;
+  },
+});

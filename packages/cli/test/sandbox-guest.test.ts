@@ -1,0 +1,178 @@
+import { execFileSync, spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { makeRepo, makeTempHome, runWm, type TempHome, type TestRepo, WM_BIN } from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const OWNER = { uid: 1000, gid: 1000 };
+let home: TempHome;
+let repo: TestRepo;
+
+beforeAll(async () => {
+  home = await makeTempHome();
+  await fs.mkdir(home.configDir, { recursive: true });
+  await fs.writeFile(
+    path.join(home.configDir, "config.yaml"),
+    "agent: demo\nsandbox:\n  rpc_transport: tcp\n",
+  );
+  repo = await makeRepo(path.join(home.root, "src"), ["alpha", "beta"], OWNER);
+  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
+    env: home.env,
+    timeoutMs: 300_000,
+  });
+  expect(built.code, built.stderr).toBe(0);
+}, 320_000);
+
+afterAll(async () => {
+  await runWm(["sandbox", "stop", "--all"], { env: home.env }).catch(() => undefined);
+  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
+  await home.cleanup();
+});
+
+interface Listed {
+  id: string;
+  name: string;
+  containerId: string;
+  state: string;
+}
+
+async function startLong(branch: string): Promise<Listed> {
+  const wt = repo.worktrees[branch] as string;
+  spawn(process.execPath, [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "sleep", "600"], {
+    env: home.env,
+    stdio: "ignore",
+    detached: true,
+  }).unref();
+  for (let i = 0; i < 200; i++) {
+    const res = await runWm(["sandbox", "list", "--json"], { env: home.env });
+    const found = (JSON.parse(res.stdout).sandboxes as Listed[]).find(
+      (s) => s.name === branch && s.state === "running",
+    );
+    if (found) return found;
+    await sleep(100);
+  }
+  throw new Error(`sandbox for ${branch} did not start`);
+}
+
+/** A JSON-RPC call from inside a container, with the host's node mounted at /opt/wm. */
+function callFrom(
+  containerId: string,
+  target: { host: string; port: number },
+  token: string,
+  method: string,
+): unknown {
+  const script = `
+    const http = require("http");
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: ${JSON.stringify(method)}, params: {} });
+    const req = http.request({ host: ${JSON.stringify(target.host)}, port: ${target.port}, method: "POST", path: "/rpc",
+      headers: { host: ${JSON.stringify(`${target.host}:${target.port}`)}, authorization: "Bearer " + ${JSON.stringify(token)} } },
+      (res) => { let t = ""; res.on("data", (c) => t += c); res.on("end", () => console.log(JSON.stringify({ status: res.statusCode, body: JSON.parse(t) }))); });
+    req.end(body);`;
+  const out = execFileSync(
+    "docker",
+    [
+      "exec",
+      containerId,
+      "/opt/wm/lib/ld-linux-x86-64.so.2",
+      "--library-path",
+      "/opt/wm/lib",
+      "/opt/wm/node",
+      "-e",
+      script,
+    ],
+    { encoding: "utf8" },
+  );
+  return JSON.parse(out);
+}
+
+async function endpointOf(id: string): Promise<{ host: string; port: number; token: string }> {
+  const dir = path.join(home.runtimeDir, "sandboxes", id);
+  const ep = JSON.parse(await fs.readFile(path.join(dir, "endpoint.json"), "utf8"));
+  return {
+    host: ep.host,
+    port: ep.port,
+    token: (await fs.readFile(path.join(dir, "token"), "utf8")).trim(),
+  };
+}
+
+describe("the TCP guest endpoint", () => {
+  let a: Listed;
+  let b: Listed;
+  beforeAll(async () => {
+    a = await startLong("alpha");
+    b = await startLong("beta");
+  }, 60_000);
+
+  it("the shim works over TCP with the token from /run/wm", async () => {
+    const out = execFileSync(
+      "docker",
+      ["exec", a.containerId, "sh", "-c", "wm status set waiting && wm status"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(out.trim()).toBe("waiting");
+  });
+
+  it("another sandbox's token is refused; its own token is accepted (control)", async () => {
+    const epA = await endpointOf(a.id);
+    const epB = await endpointOf(b.id);
+    expect(epA.port).not.toBe(epB.port);
+    const attack = callFrom(a.containerId, epB, epA.token, "status.get") as {
+      status: number;
+      body: { error: { code: number } };
+    };
+    expect(attack.status).toBe(401);
+    expect(attack.body.error.code).toBe(-32009);
+    const control = callFrom(a.containerId, epB, epB.token, "status.get") as {
+      status: number;
+      body: { result: { sandbox: string } };
+    };
+    expect(control.status).toBe(200);
+    expect(control.body.result.sandbox).toBe(b.id);
+    const noToken = callFrom(a.containerId, epA, "", "status.get") as { status: number };
+    expect(noToken.status).toBe(401);
+  });
+
+  it("host methods are not served to a guest, even with a valid token", async () => {
+    const epA = await endpointOf(a.id);
+    const res = callFrom(a.containerId, epA, epA.token, "daemon.shutdown") as {
+      body: { error: { code: number } };
+    };
+    expect(res.body.error.code).toBe(-32601);
+    expect((await runWm(["daemon", "status"], { env: home.env })).code).toBe(0);
+  });
+
+  it("the token is in no environment, inspect output, process argument or log", async () => {
+    const { token } = await endpointOf(a.id);
+    expect(token.length).toBeGreaterThanOrEqual(43);
+    const inspect = execFileSync("docker", ["inspect", a.containerId], { encoding: "utf8" });
+    expect(inspect).not.toContain(token);
+    const inside = execFileSync(
+      "docker",
+      [
+        "exec",
+        a.containerId,
+        "sh",
+        "-c",
+        "cat /proc/1/environ /proc/*/cmdline 2>/dev/null | tr '\\0' '\\n'; env",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(inside).not.toContain(token);
+    const hostArgs = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+    expect(hostArgs).not.toContain(token);
+    expect(await fs.readFile(home.logFile, "utf8")).not.toContain(token);
+    const perms = await fs.stat(path.join(home.runtimeDir, "sandboxes", a.id, "token"));
+    expect(perms.mode & 0o777).toBe(0o400);
+    expect(perms.uid).toBe(OWNER.uid);
+  });
+
+  it("revokes the endpoint when the sandbox ends", async () => {
+    const epB = await endpointOf(b.id);
+    await runWm(["sandbox", "stop", "beta"], { env: home.env });
+    await expect(fs.stat(path.join(home.runtimeDir, "sandboxes", b.id))).rejects.toThrow(/ENOENT/);
+    expect(() => callFrom(a.containerId, epB, epB.token, "status.get")).toThrow();
+  });
+});

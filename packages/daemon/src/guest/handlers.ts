@@ -1,0 +1,34 @@
+import { RpcError } from "@wm/protocol";
+import type { CallContext } from "../context.ts";
+import type { HandlerTable } from "../rpc/dispatch.ts";
+
+function sandboxOf(call: CallContext) {
+  if (!call.sandbox) throw new RpcError("Refused", "this method is served to sandboxes only");
+  const record = call.daemon.sandboxes.get(call.sandbox.id);
+  if (!record) throw new RpcError("NotFound", `sandbox ${call.sandbox.id} no longer exists`);
+  return record;
+}
+
+/** The guest surface: small, and every call acts on the caller's own sandbox only. */
+export const guestHandlers: HandlerTable = {
+  "status.set": async (params, call) => {
+    const record = sandboxOf(call);
+    const status = params.status === "clear" ? null : params.status;
+    await call.daemon.sandboxes.setAgentStatus(record.id, status);
+    return { status };
+  },
+  "status.get": (_params, call) => {
+    const record = sandboxOf(call);
+    return { status: record.agentStatus, worktree: record.worktree, sandbox: record.id };
+  },
+  "agent.notify": (params, call) => {
+    const record = sandboxOf(call);
+    call.daemon.log.info({ sandbox: record.id, message: params.message }, "agent notification");
+    call.daemon.events.emit("status", "notify", {
+      sandbox: record.id,
+      worktree: record.worktree,
+      message: params.message,
+    });
+    return { delivered: call.daemon.events.subscriberCount > 0 };
+  },
+};

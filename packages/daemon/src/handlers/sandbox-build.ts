@@ -1,0 +1,51 @@
+import path from "node:path";
+import { BUILD_PROGRESS_NOTIFICATION, RpcError } from "@wm/protocol";
+import { ConfigError, loadConfig } from "../config/index.ts";
+import { buildSandboxImage } from "../images/build-sandbox-image.ts";
+import type { Handler } from "../rpc/dispatch.ts";
+
+export const sandboxBuild: Handler<"sandbox.build"> = async (params, call) => {
+  const { daemon, notify } = call;
+  if (!notify)
+    throw new RpcError(
+      "InvalidRequest",
+      "sandbox.build streams progress; call it over the WebSocket",
+    );
+  let config: Awaited<ReturnType<typeof loadConfig>>["config"];
+  try {
+    config = (
+      await loadConfig({
+        cwd: params.cwd ?? daemon.homedir,
+        env: daemon.env,
+        homedir: daemon.homedir,
+      })
+    ).config;
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
+    throw err;
+  }
+  const runtime =
+    params.runtime ?? (config.sandbox.container.runtime === "podman" ? "podman" : "docker");
+  const agent = params.agent ?? path.basename(config.agent.split(/\s+/)[0] ?? "claude");
+  const backend = daemon.sandboxes.backend(runtime);
+  daemon.log.info({ agent, runtime }, "building sandbox image");
+  try {
+    const built = await buildSandboxImage({
+      backend,
+      agent,
+      env: daemon.env,
+      homedir: daemon.homedir,
+      onProgress: (p) => {
+        const line = p.error ?? p.line;
+        if (line) notify(BUILD_PROGRESS_NOTIFICATION, { line });
+      },
+    });
+    return { image: built.image, runtime, seconds: built.seconds };
+  } catch (err) {
+    throw new RpcError(
+      "Unavailable",
+      `building the ${agent} sandbox image with ${runtime} failed: ${(err as Error).message}`,
+    );
+  }
+};

@@ -1,0 +1,26 @@
+import type { Handler } from "../rpc/dispatch.ts";
+
+export const sandboxResize: Handler<"sandbox.resize"> = async (params, { daemon }) => {
+  await daemon.sandboxes.resize(params.id, params.size);
+  return { ok: true };
+};
+
+export const sandboxSignal: Handler<"sandbox.signal"> = async (params, { daemon }) => {
+  await daemon.sandboxes.signal(params.id, params.signal);
+  return { ok: true };
+};
+
+export const sandboxList: Handler<"sandbox.list"> = async (_params, { daemon }) => {
+  await daemon.sandboxes.ready();
+  return { sandboxes: daemon.sandboxes.list() };
+};
+
+export const sandboxStop: Handler<"sandbox.stop"> = async (params, { daemon }) => {
+  await daemon.sandboxes.ready();
+  return daemon.sandboxes.stop(params.names, params.all);
+};
+
+export const sandboxPrune: Handler<"sandbox.prune"> = async (_params, { daemon }) => {
+  await daemon.sandboxes.ready();
+  return daemon.sandboxes.prune();
+};

@@ -1,0 +1,12 @@
+import type { Handler } from "../rpc/dispatch.ts";
+import { worktreeService } from "../worktrees/service.ts";
+import { listWorktrees } from "../worktrees/status.ts";
+
+export const worktreeStatus: Handler<"worktree.status"> = async (params, { daemon }) => {
+  const svc = worktreeService(daemon);
+  const listed = await listWorktrees(svc, params);
+  return {
+    current: listed.current?.handle ?? null,
+    worktrees: await Promise.all(listed.entries.map((e) => svc.summary(e))),
+  };
+};

@@ -1,0 +1,40 @@
+import { constants, promises as fs } from "node:fs";
+import path from "node:path";
+import type { MountSpec } from "../backends/types.ts";
+
+/** HOME inside every sandbox image. */
+export const GUEST_HOME = "/home/agent";
+
+/**
+ * The agent's own credentials, separate from the user's: `~/.claude-sandbox.json` and
+ * `~/.claude-sandbox/` appear in the sandbox as `~/.claude.json` and `~/.claude/`. Created
+ * (and seeded so the agent skips its first-run screens) when missing, owned by the sandbox user.
+ */
+export async function claudeCredentialMounts(
+  homedir: string,
+  owner: { uid: number; gid: number },
+): Promise<MountSpec[]> {
+  const file = path.join(homedir, ".claude-sandbox.json");
+  const dir = path.join(homedir, ".claude-sandbox");
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    const handle = await fs.open(
+      file,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+    await handle.writeFile(`${JSON.stringify({ hasCompletedOnboarding: true }, null, 2)}\n`);
+    await handle.close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  for (const p of [file, dir]) {
+    const st = await fs.lstat(p);
+    if (st.isSymbolicLink()) throw new Error(`refusing to mount ${p}: it is a symbolic link`);
+    if (st.uid !== owner.uid) await fs.chown(p, owner.uid, owner.gid);
+  }
+  return [
+    { source: file, target: `${GUEST_HOME}/.claude.json`, readOnly: false },
+    { source: dir, target: `${GUEST_HOME}/.claude`, readOnly: false },
+  ];
+}

@@ -1,0 +1,117 @@
+import { promises as fs } from "node:fs";
+import { CLIENT_ENV_ALLOWED, PROTOCOL_VERSION, RpcError, WM_VERSION } from "@wm/protocol";
+import type { ContainerBackend, ContainerSpec, MountSpec } from "../backends/types.ts";
+import type { WmConfig } from "../config/index.ts";
+import type { DaemonContext } from "../context.ts";
+import { claudeCredentialMounts, GUEST_HOME } from "./credentials.ts";
+import { resolveExtraMounts } from "./extra-mounts.ts";
+import { gitLayoutMounts, type WorktreeRecord } from "./git-layout.ts";
+import { parseBytes } from "./limits.ts";
+import { findShimBundle, prepareShimRuntime } from "./shim-runtime.ts";
+
+/** Labels that mark a container as this daemon's (`wm.home` tells apart daemons of one user). */
+export function ownLabels(daemon: DaemonContext): Record<string, string> {
+  return { "wm.owner": String(process.getuid?.() ?? 0), "wm.home": daemon.homeId };
+}
+
+export interface LaunchInput {
+  id: string;
+  containerName: string;
+  image: string;
+  worktree: WorktreeRecord;
+  owner: { uid: number; gid: number };
+  command: string[];
+  tty: boolean;
+  interactive: boolean;
+  clientEnv: Readonly<Record<string, string>>;
+  endpointMount: MountSpec;
+  config: WmConfig;
+}
+
+/** The environment a sandbox gets: fixed wm variables, the client's terminal, passthrough by name. */
+export function sandboxEnv(
+  input: LaunchInput,
+  daemonEnv: Readonly<Record<string, string | undefined>>,
+) {
+  const env: Record<string, string> = {
+    WM_SANDBOX_GUEST: "1",
+    WM_SANDBOX_ID: input.id,
+    WM_WORKTREE: input.worktree.worktreePath,
+    HOME: GUEST_HOME,
+  };
+  for (const name of CLIENT_ENV_ALLOWED) {
+    const v = input.clientEnv[name];
+    if (v !== undefined) env[name] = v;
+  }
+  for (const name of input.config.sandbox.env_passthrough) {
+    const v = input.clientEnv[name] ?? daemonEnv[name];
+    if (v !== undefined) env[name] = v;
+  }
+  for (const [name, value] of Object.entries(input.config.sandbox.env ?? {}))
+    env[name] = String(value);
+  return env;
+}
+
+export async function buildContainerSpec(
+  daemon: DaemonContext,
+  input: LaunchInput,
+): Promise<ContainerSpec> {
+  const shim = await prepareShimRuntime({
+    stateDir: daemon.paths.stateDir,
+    shimBundle: findShimBundle(daemon.env),
+  });
+  const wt = input.worktree.worktreePath;
+  const mounts: MountSpec[] = [
+    ...(await gitLayoutMounts(input.worktree)),
+    ...shim.mounts,
+    input.endpointMount,
+    ...(await claudeCredentialMounts(daemon.homedir, input.owner)),
+    ...(await resolveExtraMounts(input.config.sandbox.extra_mounts, {
+      homedir: daemon.homedir,
+      worktree: wt,
+    })),
+  ];
+  const container = input.config.sandbox.container;
+  return {
+    name: input.containerName,
+    image: input.image,
+    user: `${input.owner.uid}:${input.owner.gid}`,
+    workdir: wt,
+    cmd: input.command,
+    env: sandboxEnv(input, daemon.env),
+    mounts,
+    labels: {
+      ...ownLabels(daemon),
+      "wm.sandbox": input.id,
+      "wm.worktree": wt,
+      "wm.version": WM_VERSION,
+      "wm.protocol": String(PROTOCOL_VERSION),
+    },
+    tty: input.tty,
+    openStdin: input.interactive,
+    pidsLimit: container.pids_limit,
+    memoryBytes: container.memory ? parseBytes(container.memory) : undefined,
+    cpus: container.cpus,
+  };
+}
+
+/** The owner of the worktree is the user the agent runs as, so its files stay theirs. */
+export async function worktreeOwner(worktree: string): Promise<{ uid: number; gid: number }> {
+  const st = await fs.stat(worktree);
+  return { uid: st.uid, gid: st.gid };
+}
+
+export async function requireImage(
+  backend: ContainerBackend,
+  image: string,
+  agent: string,
+): Promise<void> {
+  const info = await backend.inspectImage(image);
+  if (!info) {
+    throw new RpcError(
+      "Unavailable",
+      `the sandbox image ${image} does not exist in ${backend.runtime}; build it with \`wm sandbox build --agent ${agent}\``,
+      { image, fix: `wm sandbox build --agent ${agent}` },
+    );
+  }
+}

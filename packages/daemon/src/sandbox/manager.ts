@@ -1,0 +1,422 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { type AgentStatus, RpcError, type SandboxSummary, StreamChannel } from "@wm/protocol";
+import { connectBackend } from "../backends/docker/connect.ts";
+import type { ContainerBackend, RuntimeName } from "../backends/types.ts";
+import { ConfigError, loadConfig } from "../config/index.ts";
+import type { DaemonContext } from "../context.ts";
+import { hashToken, newToken } from "../guest/token.ts";
+import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
+import {
+  type EndpointPlan,
+  type GuestEndpoint,
+  openGuestEndpoint,
+  removeGuestEndpoint,
+} from "./guest-endpoint.ts";
+import { buildContainerSpec, ownLabels, requireImage, worktreeOwner } from "./launch.ts";
+import { type SandboxRecord, summarize } from "./record.ts";
+import { SandboxRegistry } from "./registry.ts";
+import { type SessionClient, TerminalSession } from "./terminal-session.ts";
+import { WorktreeStore } from "./worktree-store.ts";
+
+export interface RunRequest {
+  worktree: string;
+  command: string[];
+  tty: boolean;
+  interactive: boolean;
+  size?: { rows: number; cols: number } | undefined;
+  env: Readonly<Record<string, string>>;
+}
+
+const LIVE = new Set(["creating", "running"]);
+
+/** Owns every sandbox: creates, attaches, watches, stops, and reconciles after a restart. */
+export class SandboxManager {
+  readonly registry: SandboxRegistry;
+  readonly #worktrees: WorktreeStore;
+  readonly #sessions = new Map<string, TerminalSession>();
+  readonly #endpoints = new Map<string, GuestEndpoint>();
+  readonly #backends = new Map<RuntimeName, ContainerBackend>();
+  #ready: Promise<void> = Promise.resolve();
+
+  /** Resolves once the records of a previous daemon have been reconciled. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  constructor(private readonly daemon: DaemonContext) {
+    this.registry = new SandboxRegistry(daemon.paths.stateDir, daemon.log);
+    this.#worktrees = new WorktreeStore(daemon.paths.stateDir);
+  }
+
+  backend(runtime: RuntimeName): ContainerBackend {
+    const existing = this.#backends.get(runtime);
+    if (existing) return existing;
+    const created: ContainerBackend = connectBackend(runtime, {
+      env: this.daemon.env,
+      uid: process.getuid?.() ?? 0,
+    });
+    this.#backends.set(runtime, created);
+    return created;
+  }
+
+  get(id: string): SandboxRecord | undefined {
+    return this.registry.get(id);
+  }
+
+  liveCount(): number {
+    return this.registry.all().filter((r) => LIVE.has(r.state)).length;
+  }
+
+  list(): SandboxSummary[] {
+    return this.registry.all().map((r) => summarize(r, this.#sessions.get(r.id)?.clientCount ?? 0));
+  }
+
+  async setAgentStatus(id: string, status: AgentStatus | null): Promise<void> {
+    const r = await this.registry.update(id, { agentStatus: status });
+    if (r)
+      this.daemon.events.emit("status", "changed", { sandbox: id, worktree: r.worktree, status });
+  }
+
+  async run(req: RunRequest, client: SessionClient): Promise<SandboxSummary> {
+    const { daemon } = this;
+    let worktree: WorktreeRecord;
+    try {
+      worktree = await this.#worktrees.get(req.worktree);
+    } catch (err) {
+      if (err instanceof GitLayoutError || (err as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new RpcError(
+          "InvalidParams",
+          `${req.worktree}: ${(err as Error).message}; wm sandboxes linked git worktrees (git worktree add / wm add)`,
+        );
+      }
+      throw err;
+    }
+    let config: Awaited<ReturnType<typeof loadConfig>>["config"];
+    try {
+      config = (
+        await loadConfig({ cwd: worktree.worktreePath, env: daemon.env, homedir: daemon.homedir })
+      ).config;
+    } catch (err) {
+      if (err instanceof ConfigError)
+        throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
+      throw err;
+    }
+    const runtime = config.sandbox.container.runtime === "podman" ? "podman" : "docker";
+    const backend = this.backend(runtime);
+    const image = config.sandbox.image ?? `wm-sandbox:${config.agent}`;
+    await requireImage(backend, image, config.agent);
+    const owner = await worktreeOwner(worktree.worktreePath);
+    const id = `sb-${randomBytes(6).toString("hex")}`;
+    const name = this.#uniqueName(path.basename(worktree.worktreePath));
+    const transport = config.sandbox.rpc_transport;
+    const token = transport === "tcp" ? newToken() : undefined;
+    const record: SandboxRecord = {
+      id,
+      name,
+      worktree: worktree.worktreePath,
+      git: { commonDir: worktree.commonDir, adminDir: worktree.adminDir },
+      runtime,
+      image,
+      containerName: `wm-${name}-${id.slice(3, 9)}`,
+      containerId: null,
+      state: "creating",
+      exitCode: null,
+      createdAt: new Date().toISOString(),
+      command: req.command,
+      tty: req.tty,
+      user: `${owner.uid}:${owner.gid}`,
+      transport,
+      tokenHash: token ? hashToken(token) : null,
+      tcpHost: null,
+      tcpPort: null,
+      agentStatus: null,
+    };
+    await this.registry.put(record);
+    try {
+      const plan: EndpointPlan =
+        token && record.tokenHash
+          ? {
+              transport: "tcp",
+              host: await this.#gateway(backend),
+              port: 0,
+              tokenHash: record.tokenHash,
+              token,
+            }
+          : { transport: "socket" };
+      const endpoint = await openGuestEndpoint(daemon, record, owner, plan);
+      this.#endpoints.set(id, endpoint);
+      if (plan.transport === "tcp")
+        await this.registry.update(id, { tcpHost: plan.host, tcpPort: endpoint.port });
+      const spec = await buildContainerSpec(daemon, {
+        id,
+        containerName: record.containerName,
+        image,
+        worktree,
+        owner,
+        command: req.command,
+        tty: req.tty,
+        interactive: req.interactive,
+        clientEnv: req.env,
+        endpointMount: endpoint.mount,
+        config,
+      });
+      const containerId = await backend.create(spec);
+      await this.registry.update(id, { containerId });
+      const session = new TerminalSession(id);
+      this.#sessions.set(id, session);
+      session.attach(client);
+      const watch = await this.#connectStreams(backend, id, containerId, req.tty, req.interactive);
+      await backend.start(containerId);
+      watch();
+      if (req.size && req.tty) await backend.resize(containerId, req.size).catch(() => undefined);
+      const running = await this.registry.update(id, { state: "running" });
+      daemon.log.info(
+        { sandbox: id, worktree: record.worktree, runtime, image },
+        "sandbox started",
+      );
+      daemon.events.emit("sandbox", "started", { id, name, worktree: record.worktree });
+      return summarize(running ?? record, session.clientCount);
+    } catch (err) {
+      daemon.log.error({ err, sandbox: id }, "sandbox failed to start");
+      await this.#cleanup(id, { removeRecord: true });
+      throw err;
+    }
+  }
+
+  async attach(
+    id: string,
+    client: SessionClient,
+    size?: { rows: number; cols: number },
+  ): Promise<SandboxSummary> {
+    const record = this.registry.find(id);
+    if (!record)
+      throw new RpcError("NotFound", `no sandbox named "${id}"; see \`wm sandbox list\``);
+    const session = this.#sessions.get(record.id) ?? new TerminalSession(record.id);
+    if (record.state === "exited") session.finish(record.exitCode ?? 1);
+    session.attach(client);
+    if (size && record.tty && record.containerId && record.state === "running") {
+      await this.backend(record.runtime)
+        .resize(record.containerId, size)
+        .catch(() => undefined);
+    }
+    if (record.state === "exited") await this.registry.delete(record.id);
+    return summarize(record, session.clientCount);
+  }
+
+  async resize(id: string, size: { rows: number; cols: number }): Promise<void> {
+    const r = this.#live(id);
+    if (r.tty && r.containerId) await this.backend(r.runtime).resize(r.containerId, size);
+  }
+
+  async signal(id: string, signal: string): Promise<void> {
+    const r = this.#live(id);
+    if (r.containerId) await this.backend(r.runtime).kill(r.containerId, signal);
+  }
+
+  input(id: string, frame: Buffer): void {
+    this.#sessions.get(id)?.input(frame);
+  }
+
+  async stop(
+    names: readonly string[],
+    all: boolean,
+  ): Promise<{ stopped: string[]; notFound: string[] }> {
+    const targets = all ? this.registry.all() : [];
+    const notFound: string[] = [];
+    for (const n of names) {
+      const r = this.registry.find(n);
+      if (r) targets.push(r);
+      else notFound.push(n);
+    }
+    const stopped: string[] = [];
+    for (const r of targets) {
+      if (r.containerId && LIVE.has(r.state)) {
+        await this.backend(r.runtime)
+          .stop(r.containerId, 5)
+          .catch(() => undefined);
+      }
+      await this.#cleanup(r.id, { removeRecord: true, exitCode: 143, reason: "stopped" });
+      stopped.push(r.name);
+    }
+    return { stopped, notFound };
+  }
+
+  async prune(): Promise<{ removedRecords: string[]; removedContainers: string[] }> {
+    const removedRecords: string[] = [];
+    for (const r of this.registry.all()) {
+      if (!LIVE.has(r.state)) {
+        await this.registry.delete(r.id);
+        removedRecords.push(r.name);
+      }
+    }
+    return { removedRecords, removedContainers: await this.#removeOrphans() };
+  }
+
+  /** After a restart: adopt running containers, clean dead ones and orphans. */
+  reconcile(): Promise<void> {
+    this.#ready = this.#reconcileAll();
+    return this.#ready;
+  }
+
+  async #reconcileAll(): Promise<void> {
+    for (const r of await this.registry.load(process.getuid?.() ?? 0)) {
+      try {
+        await this.#reconcileOne(r);
+      } catch (err) {
+        this.daemon.log.error({ err, sandbox: r.id }, "could not reconcile sandbox");
+      }
+    }
+    await this.#removeOrphans().catch((err) =>
+      this.daemon.log.warn({ err }, "orphan sweep failed"),
+    );
+  }
+
+  /** Close endpoints only: containers keep running and are adopted by the next daemon. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#endpoints.values()].map((e) => e.close().catch(() => undefined)));
+    this.#endpoints.clear();
+  }
+
+  async #reconcileOne(r: SandboxRecord): Promise<void> {
+    const backend = this.backend(r.runtime);
+    const info = r.containerId ? await backend.inspect(r.containerId) : undefined;
+    if (!info || r.state === "exited") {
+      if (r.state !== "exited") await this.#cleanup(r.id, { removeRecord: true });
+      return;
+    }
+    if (info.state !== "running") {
+      const exitCode = info.exitCode ?? (await backend.wait(info.id));
+      await backend.remove(info.id).catch(() => undefined);
+      await removeGuestEndpoint(this.daemon, r.id);
+      await this.registry.update(r.id, { state: "exited", exitCode });
+      return;
+    }
+    const [uid = 0, gid = 0] = r.user.split(":").map(Number);
+    const plan: EndpointPlan =
+      r.transport === "tcp" && r.tokenHash && r.tcpHost
+        ? { transport: "tcp", host: r.tcpHost, port: r.tcpPort ?? 0, tokenHash: r.tokenHash }
+        : { transport: "socket" };
+    this.#endpoints.set(r.id, await openGuestEndpoint(this.daemon, r, { uid, gid }, plan));
+    this.#sessions.set(r.id, new TerminalSession(r.id));
+    (await this.#connectStreams(backend, r.id, info.id, r.tty, true))();
+    await this.registry.update(r.id, { state: "running" });
+    this.daemon.log.info({ sandbox: r.id }, "adopted running sandbox");
+  }
+
+  async #connectStreams(
+    backend: ContainerBackend,
+    id: string,
+    containerId: string,
+    tty: boolean,
+    stdin: boolean,
+  ): Promise<() => void> {
+    const session = this.#sessions.get(id) as TerminalSession;
+    const streams = await backend.attach(containerId, { tty, stdin });
+    session.setStdin(streams.stdin);
+    const ended = [streams.stdout, streams.stderr].map(
+      (s, i) =>
+        new Promise<void>((resolve) => {
+          s.on("data", (chunk: Buffer) =>
+            session.output(i === 0 ? StreamChannel.Stdout : StreamChannel.Stderr, chunk),
+          );
+          s.once("end", resolve);
+          s.once("close", resolve);
+          s.once("error", () => resolve());
+        }),
+    );
+    // Waiting on a created-but-not-started container returns at once with 0, so the
+    // watch begins only once the container runs.
+    return () =>
+      void backend.wait(containerId).then(
+        async (exitCode) => {
+          await Promise.race([Promise.all(ended), new Promise((r) => setTimeout(r, 1000))]);
+          streams.close();
+          await this.#cleanup(id, { removeRecord: false, exitCode });
+        },
+        (err) => this.daemon.log.warn({ err, sandbox: id }, "lost track of a sandbox's container"),
+      );
+  }
+
+  async #cleanup(
+    id: string,
+    opts: { removeRecord: boolean; exitCode?: number; reason?: string },
+  ): Promise<void> {
+    const r = this.registry.get(id);
+    const session = this.#sessions.get(id);
+    const attached = session?.clientCount ?? 0;
+    session?.finish(opts.exitCode ?? 1, opts.reason);
+    this.#sessions.delete(id);
+    await this.#endpoints
+      .get(id)
+      ?.close()
+      .catch(() => undefined);
+    this.#endpoints.delete(id);
+    await removeGuestEndpoint(this.daemon, id);
+    if (r?.containerId)
+      await this.backend(r.runtime)
+        .remove(r.containerId)
+        .catch(() => undefined);
+    if (!r) return;
+    if (opts.removeRecord || attached > 0) await this.registry.delete(id);
+    else
+      await this.registry.update(id, {
+        state: "exited",
+        exitCode: opts.exitCode ?? null,
+        containerId: null,
+      });
+    this.daemon.events.emit("sandbox", "exited", {
+      id,
+      name: r.name,
+      worktree: r.worktree,
+      exitCode: opts.exitCode ?? null,
+    });
+  }
+
+  async #removeOrphans(): Promise<string[]> {
+    const removed: string[] = [];
+    const known = new Set(this.registry.all().map((r) => r.containerId));
+    for (const runtime of new Set<RuntimeName>(["docker", ...this.#backends.keys()])) {
+      let listed: Awaited<ReturnType<ContainerBackend["listByLabels"]>>;
+      try {
+        listed = await this.backend(runtime).listByLabels(ownLabels(this.daemon));
+      } catch {
+        continue;
+      }
+      for (const c of listed) {
+        if (known.has(c.id)) continue;
+        await this.backend(runtime)
+          .remove(c.id)
+          .catch(() => undefined);
+        removed.push(c.name);
+      }
+    }
+    if (removed.length > 0)
+      this.daemon.log.info({ removed }, "removed containers no record explains");
+    return removed;
+  }
+
+  #live(id: string): SandboxRecord {
+    const r = this.registry.find(id);
+    if (!r || !LIVE.has(r.state))
+      throw new RpcError("NotFound", `no running sandbox named "${id}"`);
+    return r;
+  }
+
+  #uniqueName(base: string): string {
+    const clean = base.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 48) || "sandbox";
+    const taken = new Set(this.registry.all().map((r) => r.name));
+    if (!taken.has(clean)) return clean;
+    for (let i = 2; ; i++) if (!taken.has(`${clean}-${i}`)) return `${clean}-${i}`;
+  }
+
+  async #gateway(backend: ContainerBackend): Promise<string> {
+    const gw = await backend.bridgeGateway();
+    if (!gw)
+      throw new RpcError(
+        "Unavailable",
+        `${backend.runtime} has no bridge network gateway for the TCP endpoint`,
+      );
+    return gw;
+  }
+}

@@ -1,0 +1,73 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { atomicWrite, readNoFollow } from "../fs/atomic-write.ts";
+import { ensureOwnerOnlyDir } from "../fs/secure-dir.ts";
+import type { Logger } from "../log.ts";
+import type { SandboxRecord } from "./record.ts";
+
+const ID_PATTERN = /^sb-[0-9a-f]{12}$/;
+
+/**
+ * Durable sandbox records: one JSON file per sandbox under `$XDG_STATE_HOME/wm/sandboxes/`,
+ * each written atomically, so `kill -9` at any instant leaves the old or the new record.
+ */
+export class SandboxRegistry {
+  readonly #dir: string;
+  readonly #records = new Map<string, SandboxRecord>();
+  readonly #log: Logger;
+
+  constructor(stateDir: string, log: Logger) {
+    this.#dir = path.join(stateDir, "sandboxes");
+    this.#log = log;
+  }
+
+  async load(uid: number): Promise<SandboxRecord[]> {
+    await ensureOwnerOnlyDir(this.#dir, { uid, tightenMode: true });
+    for (const name of await fs.readdir(this.#dir)) {
+      if (!name.endsWith(".json") || !ID_PATTERN.test(name.slice(0, -5))) continue;
+      try {
+        const record = JSON.parse(await readNoFollow(path.join(this.#dir, name))) as SandboxRecord;
+        this.#records.set(record.id, record);
+      } catch (err) {
+        this.#log.warn({ err, file: name }, "ignoring an unreadable sandbox record");
+      }
+    }
+    return [...this.#records.values()];
+  }
+
+  all(): SandboxRecord[] {
+    return [...this.#records.values()];
+  }
+
+  get(id: string): SandboxRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  /** By id, or by name when it is unique. */
+  find(nameOrId: string): SandboxRecord | undefined {
+    return this.#records.get(nameOrId) ?? this.all().find((r) => r.name === nameOrId);
+  }
+
+  async put(record: SandboxRecord): Promise<void> {
+    if (!ID_PATTERN.test(record.id)) throw new Error(`invalid sandbox id ${record.id}`);
+    this.#records.set(record.id, record);
+    await atomicWrite(this.#file(record.id), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async update(id: string, change: Partial<SandboxRecord>): Promise<SandboxRecord | undefined> {
+    const current = this.#records.get(id);
+    if (!current) return undefined;
+    const next = { ...current, ...change };
+    await this.put(next);
+    return next;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#records.delete(id);
+    await fs.rm(this.#file(id), { force: true });
+  }
+
+  #file(id: string): string {
+    return path.join(this.#dir, `${id}.json`);
+  }
+}

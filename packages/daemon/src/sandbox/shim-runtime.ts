@@ -1,0 +1,107 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, promises as fs } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { MountSpec } from "../backends/types.ts";
+
+const run = promisify(execFile);
+
+/** Where the shim appears inside every sandbox. */
+export const SHIM_MOUNT = "/opt/wm";
+
+export interface ShimRuntime {
+  dir: string;
+  mounts: MountSpec[];
+}
+
+export class ShimUnavailableError extends Error {}
+
+/** `dist/wm-shim.js`, beside the daemon bundle or found upwards from the source tree. */
+export function findShimBundle(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.WM_SHIM_BUNDLE) return env.WM_SHIM_BUNDLE;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    for (const candidate of [path.join(dir, "wm-shim.js"), path.join(dir, "dist", "wm-shim.js")]) {
+      if (existsSync(candidate)) return candidate;
+    }
+    dir = path.dirname(dir);
+  }
+  throw new ShimUnavailableError("dist/wm-shim.js not found; run `pnpm build`");
+}
+
+/** The shared libraries and the dynamic loader the host's node needs, from `ldd`. */
+export async function nodeLibraries(nodePath: string): Promise<{ loader: string; libs: string[] }> {
+  const { stdout } = await run("ldd", [nodePath]);
+  let loader: string | undefined;
+  const libs: string[] = [];
+  for (const line of stdout.split("\n")) {
+    const linked = /=>\s+(\/\S+)/.exec(line);
+    if (linked?.[1]) libs.push(linked[1]);
+    else {
+      const bare = /^\s*(\/\S+ld-linux\S*)/.exec(line);
+      if (bare?.[1]) loader = bare[1];
+    }
+  }
+  if (!loader)
+    throw new ShimUnavailableError(`cannot find the dynamic loader of ${nodePath} in ldd's output`);
+  return { loader, libs };
+}
+
+/**
+ * A read-only directory that runs the shim in any Linux image of the host's architecture,
+ * without Node.js or even the same libc in the image: the host's node binary, its libraries and
+ * loader, and `bin/wm`, which starts node through that loader. Built once per shim/node pair.
+ */
+export async function prepareShimRuntime(opts: {
+  stateDir: string;
+  shimBundle: string;
+  nodePath?: string;
+}): Promise<ShimRuntime> {
+  if (process.platform !== "linux") {
+    throw new ShimUnavailableError(
+      "the sandbox shim runtime is built from the host's node; only Linux hosts are supported",
+    );
+  }
+  const nodePath = await fs.realpath(opts.nodePath ?? process.execPath);
+  const shim = await fs.readFile(opts.shimBundle);
+  const nodeStat = await fs.stat(nodePath);
+  const key = createHash("sha256")
+    .update(shim)
+    .update(`${nodePath}:${nodeStat.size}:${nodeStat.mtimeMs}`)
+    .digest("hex")
+    .slice(0, 16);
+  const dir = path.join(opts.stateDir, "shim", key);
+  const mounts: MountSpec[] = [
+    { source: dir, target: SHIM_MOUNT, readOnly: true },
+    { source: nodePath, target: `${SHIM_MOUNT}/node`, readOnly: true },
+  ];
+  if (existsSync(path.join(dir, "bin", "wm"))) return { dir, mounts };
+
+  const tmp = `${dir}.${process.pid}.tmp`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(path.join(tmp, "bin"), { recursive: true, mode: 0o755 });
+  await fs.mkdir(path.join(tmp, "lib"), { mode: 0o755 });
+  const { loader, libs } = await nodeLibraries(nodePath);
+  for (const lib of [loader, ...libs]) {
+    await fs.copyFile(await fs.realpath(lib), path.join(tmp, "lib", path.basename(lib)));
+    await fs.chmod(path.join(tmp, "lib", path.basename(lib)), 0o755);
+  }
+  await fs.writeFile(path.join(tmp, "wm-shim.js"), shim, { mode: 0o644 });
+  await fs.writeFile(path.join(tmp, "node"), "", { mode: 0o755 });
+  const wrapper = `#!/bin/sh
+exec ${SHIM_MOUNT}/lib/${path.basename(loader)} --library-path ${SHIM_MOUNT}/lib ${SHIM_MOUNT}/node ${SHIM_MOUNT}/wm-shim.js "$@"
+`;
+  await fs.writeFile(path.join(tmp, "bin", "wm"), wrapper, { mode: 0o755 });
+  await fs.chmod(tmp, 0o755);
+  await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o755 });
+  await fs.chmod(path.dirname(dir), 0o755);
+  try {
+    await fs.rename(tmp, dir);
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    if (!existsSync(path.join(dir, "bin", "wm"))) throw err;
+  }
+  return { dir, mounts };
+}

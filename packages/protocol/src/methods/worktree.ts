@@ -1,0 +1,203 @@
+import { z } from "zod";
+import { defineMethod } from "../method.ts";
+import { agentStatus } from "./guest.ts";
+
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith("/"), "must be an absolute path");
+
+const name = z.string().min(1).max(255);
+
+/**
+ * Which tmux server (and session, pane) the calling `wm` runs in: from its `$TMUX` and
+ * `$TMUX_PANE`, or from `WM_TMUX_SOCKET` outside tmux. Absent: the default server.
+ */
+export const tmuxClient = z
+  .strictObject({
+    /** `tmux -S`: the socket path (first field of `$TMUX`). */
+    socketPath: absolutePath.optional(),
+    /** `tmux -L`: a socket name in tmux's socket directory. */
+    socketName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a tmux socket name: letters, digits, . _ -")
+      .optional(),
+    /** Session id, `$N` (last field of `$TMUX`). */
+    session: z
+      .string()
+      .regex(/^\$\d+$/, "a tmux session id like $3")
+      .optional(),
+    /** Pane id, `%N` (`$TMUX_PANE`). */
+    pane: z
+      .string()
+      .regex(/^%\d+$/, "a tmux pane id like %7")
+      .optional(),
+  })
+  .refine((t) => !(t.socketPath && t.socketName), "give socketPath or socketName, not both");
+export type TmuxClient = z.infer<typeof tmuxClient>;
+
+export const worktreeWindow = z.object({
+  /** Window id (`@N`) on `server`. */
+  id: z.string(),
+  name: z.string(),
+  session: z.string(),
+  /** The tmux socket path. */
+  server: z.string(),
+});
+
+export const worktreeSummary = z.object({
+  handle: z.string(),
+  branch: z.string(),
+  path: z.string(),
+  /** The main worktree of the repository. */
+  repo: z.string(),
+  window: worktreeWindow.nullable(),
+  status: agentStatus.nullable(),
+  statusAt: z.string().nullable(),
+  lastActivity: z.string(),
+  createdAt: z.string(),
+  sandbox: z.boolean(),
+  /** The worktree directory is still there. */
+  exists: z.boolean(),
+});
+export type WorktreeSummary = z.infer<typeof worktreeSummary>;
+
+export const hookRun = z.object({
+  hook: z.enum(["post_create", "pre_merge", "pre_remove"]),
+  command: z.string(),
+  code: z.number().int(),
+  /** The last part of its combined output. */
+  output: z.string(),
+});
+export type HookRun = z.infer<typeof hookRun>;
+
+const scope = { cwd: absolutePath };
+
+export const worktreeAdd = defineMethod({
+  summary:
+    "Create a worktree and branch beside the repository, copy/symlink files, run post_create and open its tmux window.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    ...scope,
+    branch: name,
+    base: name.optional(),
+    /** Overrides `sandbox.enabled` for this worktree's panes. */
+    sandbox: z.boolean().optional(),
+    /** Create the window without switching to it. */
+    background: z.boolean().default(false),
+    tmux: tmuxClient.optional(),
+  }),
+  result: z.object({
+    worktree: worktreeSummary,
+    branchCreated: z.boolean(),
+    base: z.string().nullable(),
+    files: z.object({
+      copied: z.array(z.string()),
+      symlinked: z.array(z.string()),
+      skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+    }),
+    hooks: z.array(hookRun),
+    panes: z.array(z.string()),
+  }),
+});
+
+export const worktreeList = defineMethod({
+  summary: "Worktrees wm manages: branch, window, agent status and last activity.",
+  surfaces: ["host"],
+  params: z.strictObject({ cwd: absolutePath.optional(), all: z.boolean().default(false) }),
+  result: z.object({ repo: z.string().nullable(), worktrees: z.array(worktreeSummary) }),
+});
+
+export const worktreeOpen = defineMethod({
+  summary: "Select a worktree's tmux window, creating it again (with its panes) when it is gone.",
+  surfaces: ["host"],
+  params: z.strictObject({ ...scope, name, tmux: tmuxClient.optional() }),
+  result: z.object({ worktree: worktreeSummary, created: z.boolean() }),
+});
+
+export const worktreeClose = defineMethod({
+  summary: "Kill a worktree's tmux window (or session); the worktree and branch stay.",
+  surfaces: ["host"],
+  params: z.strictObject({ ...scope, name }),
+  result: z.object({ worktree: worktreeSummary, closed: z.boolean() }),
+});
+
+export const worktreeRemove = defineMethod({
+  summary:
+    "Remove a worktree: refuses uncommitted or unmerged work unless forced, runs pre_remove, closes its window, deletes its branch.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    ...scope,
+    name,
+    force: z.boolean().default(false),
+    keepBranch: z.boolean().default(false),
+  }),
+  result: z.object({
+    handle: z.string(),
+    path: z.string(),
+    branch: z.string(),
+    branchDeleted: z.boolean(),
+    hooks: z.array(hookRun),
+  }),
+});
+
+export const mergeStrategy = z.enum(["merge", "rebase", "squash"]);
+
+export const worktreeMerge = defineMethod({
+  summary:
+    "Merge a worktree's branch in the main worktree (no repository hooks run), then close its window and remove it.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    ...scope,
+    name,
+    into: name.optional(),
+    strategy: mergeStrategy.optional(),
+    keep: z.boolean().optional(),
+  }),
+  result: z.object({
+    handle: z.string(),
+    branch: z.string(),
+    target: z.string(),
+    strategy: mergeStrategy,
+    /** The target branch's commit after the merge. */
+    commit: z.string(),
+    removed: z.boolean(),
+    hooks: z.array(hookRun),
+  }),
+});
+
+const statusValue = z.union([agentStatus, z.literal("clear")]);
+
+export const worktreeStatusSet = defineMethod({
+  summary:
+    "Set (or clear) the agent status of an unsandboxed worktree, found by a path inside it or by its tmux window.",
+  surfaces: ["host"],
+  params: z
+    .strictObject({
+      worktree: absolutePath.optional(),
+      window: z
+        .string()
+        .regex(/^@\d+$/, "a tmux window id like @4")
+        .optional(),
+      tmux: tmuxClient.optional(),
+      status: statusValue,
+      /** Change only when the current status is one of these (a focus hook clears done/waiting). */
+      onlyIf: z.array(agentStatus).max(3).optional(),
+    })
+    .refine((p) => p.worktree || p.window || p.tmux?.pane, "give worktree, window or tmux.pane"),
+  result: z.object({
+    worktree: z.string().nullable(),
+    handle: z.string().nullable(),
+    status: agentStatus.nullable(),
+    changed: z.boolean(),
+  }),
+});
+
+export const worktreeStatus = defineMethod({
+  summary:
+    "Agent status of every worktree of the repository at cwd (or all), and which one cwd is in.",
+  surfaces: ["host"],
+  params: z.strictObject({ cwd: absolutePath.optional(), all: z.boolean().default(false) }),
+  result: z.object({ current: z.string().nullable(), worktrees: z.array(worktreeSummary) }),
+});

@@ -1,0 +1,98 @@
+import { RpcError } from "@wm/protocol/errors";
+import { WM_VERSION } from "@wm/protocol/version";
+import { readEndpoint } from "./endpoint.ts";
+import { guestCall } from "./guest-client.ts";
+
+export interface ShimIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** Commands that exist on the host but never inside a sandbox. */
+export const HOST_ONLY = new Set([
+  "daemon",
+  "config",
+  "doctor",
+  "sandbox",
+  "completions",
+  "add",
+  "list",
+  "open",
+  "close",
+  "rm",
+  "merge",
+  "dashboard",
+  "wait",
+  "setup",
+]);
+
+const HELP = `wm (inside a sandbox) ${WM_VERSION}
+
+Usage:
+  wm status set working|waiting|done|clear   report the agent's status to the host
+  wm status [--json]                        show the status recorded for this sandbox
+  wm notify MESSAGE                         show MESSAGE to the user on the host
+
+Everything else is a host command and is refused here.
+Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon unreachable, 6 refused.
+`;
+
+const STATUSES = ["working", "waiting", "done", "clear"] as const;
+
+export async function runShim(
+  argv: readonly string[],
+  io: ShimIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    io.stdout.write(HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === "--version" || cmd === "-V") {
+    io.stdout.write(`wm ${WM_VERSION} (sandbox shim)\n`);
+    return 0;
+  }
+  if (HOST_ONLY.has(cmd)) {
+    io.stderr.write(`wm: \`wm ${cmd}\` is a host command; it cannot run inside a sandbox\n`);
+    return 6;
+  }
+  const endpoint = () => readEndpoint(env.WM_GUEST_DIR || undefined);
+  try {
+    if (cmd === "status") {
+      if (rest[0] === "set") {
+        const value = rest[1];
+        if (!value || !(STATUSES as readonly string[]).includes(value) || rest.length > 2) {
+          io.stderr.write(`wm: usage: wm status set ${STATUSES.join("|")}\n`);
+          return 2;
+        }
+        await guestCall(endpoint(), "status.set", { status: value as (typeof STATUSES)[number] });
+        return 0;
+      }
+      if (rest.length === 0 || (rest.length === 1 && rest[0] === "--json")) {
+        const s = await guestCall(endpoint(), "status.get", {});
+        io.stdout.write(
+          rest[0] === "--json" ? `${JSON.stringify(s)}\n` : `${s.status ?? "none"}\n`,
+        );
+        return 0;
+      }
+      io.stderr.write("wm: usage: wm status [--json] | wm status set working|waiting|done|clear\n");
+      return 2;
+    }
+    if (cmd === "notify") {
+      const message = rest.join(" ").trim();
+      if (!message) {
+        io.stderr.write("wm: usage: wm notify MESSAGE\n");
+        return 2;
+      }
+      await guestCall(endpoint(), "agent.notify", { message });
+      return 0;
+    }
+  } catch (err) {
+    io.stderr.write(`wm: ${(err as Error).message}\n`);
+    if (err instanceof RpcError) return err.is("Refused") || err.is("Unauthorized") ? 6 : 1;
+    return 3;
+  }
+  io.stderr.write(`wm: unknown command "${cmd}"; run \`wm --help\`\n`);
+  return 2;
+}
