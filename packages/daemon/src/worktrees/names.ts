@@ -1,0 +1,86 @@
+import path from "node:path";
+import { RpcError } from "@wm/protocol";
+
+const FORBIDDEN_CHARS = /[\x00-\x20\x7f~^:?*[\\]/;
+
+/**
+ * Why `name` is not a valid branch name, or undefined: git's `check-ref-format --branch` rules
+ * (refs.c `check_refname_component`), which safe-git does not run as a subcommand.
+ */
+export function branchNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "it is empty";
+  if (name.length > 200) return "it is longer than 200 characters";
+  const bad = FORBIDDEN_CHARS.exec(name);
+  if (bad) {
+    const ch = bad[0];
+    const shown = ch === " " ? "a space" : /[\x00-\x1f\x7f]/.test(ch) ? "a control character" : `"${ch}"`;
+    return `it contains ${shown}`;
+  }
+  if (name.startsWith("-")) return 'it starts with "-"';
+  if (name === "@" || name === "HEAD") return `"${name}" is reserved`;
+  if (name.includes("..")) return 'it contains ".."';
+  if (name.includes("@{")) return 'it contains "@{"';
+  if (name.endsWith(".")) return 'it ends with "."';
+  for (const part of name.split("/")) {
+    if (part === "") return 'it has an empty path component (leading, trailing or double "/")';
+    if (part.startsWith(".")) return `its component "${part}" starts with "."`;
+    if (part.endsWith(".lock")) return `its component "${part}" ends with ".lock"`;
+  }
+  return undefined;
+}
+
+export function assertBranchName(name: string, what = "branch name"): void {
+  const problem = branchNameProblem(name);
+  if (problem) {
+    throw new RpcError("InvalidParams", `"${printable(name)}" is not a valid ${what}: ${problem}`, {
+      branch: name,
+      problem,
+    });
+  }
+}
+
+/** Shows control characters as escapes in error messages. */
+export function printable(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+export type Naming = "full" | "basename";
+
+/** The worktree (and window) handle: `worktree_prefix` + the branch with "/" → "-", or its last segment. */
+export function handleFor(branch: string, naming: Naming, prefix = ""): string {
+  const base = naming === "basename" ? (branch.split("/").at(-1) ?? branch) : branch.replaceAll("/", "-");
+  const handle = `${prefix}${base}`;
+  const problem =
+    handle === "." || handle === ".."
+      ? "it is . or .."
+      : handle.includes("/")
+        ? 'it contains "/" (from worktree_prefix)'
+        : /[\x00-\x1f\x7f]/.test(handle)
+          ? "it contains a control character (from worktree_prefix)"
+          : Buffer.byteLength(handle) > 200
+            ? "it is longer than 200 bytes"
+            : undefined;
+  if (problem) {
+    throw new RpcError("InvalidParams", `the worktree name "${printable(handle)}" cannot be used: ${problem}`);
+  }
+  return handle;
+}
+
+/** `worktree_dir` with `~` and `{project}` expanded; relative to the main worktree; default `<repo>__worktrees` beside it. */
+export function worktreeBaseDir(configured: string | undefined, repoRoot: string, homedir: string): string {
+  const project = path.basename(repoRoot);
+  if (!configured) return path.join(path.dirname(repoRoot), `${project}__worktrees`);
+  let dir = configured.replaceAll("{project}", project);
+  if (dir === "~") dir = homedir;
+  else if (dir.startsWith("~/")) dir = path.join(homedir, dir.slice(2));
+  return path.resolve(repoRoot, dir);
+}
+
+/** `<base>/<handle>`, checked to be a direct child of `base`. */
+export function worktreePathFor(base: string, handle: string): string {
+  const full = path.resolve(base, handle);
+  if (path.dirname(full) !== path.resolve(base) || path.basename(full) !== handle) {
+    throw new RpcError("InvalidParams", `the worktree "${printable(handle)}" would land outside ${base}`);
+  }
+  return full;
+}

@@ -1,0 +1,67 @@
+import { RpcError } from "@wm/protocol";
+import type { WmConfig } from "../config/index.ts";
+import type { PaneLayout } from "../tmux/layout.ts";
+import type { WindowSpec } from "../tmux/windows.ts";
+import { shellQuote } from "./wm-command.ts";
+
+const PLACEHOLDER = /<agent(?::([^>]+))?>/g;
+
+/** The command line of an agent: a named `agents` entry (command or type, plus args), or the string as given. */
+export function agentCommand(config: WmConfig, name: string): string {
+  const entry = config.agents[name];
+  if (!entry) return name;
+  const program = entry.command ?? ("type" in entry ? entry.type : undefined) ?? name;
+  const args = "args" in entry && entry.args ? entry.args.map(shellQuote) : [];
+  return [program, ...args].join(" ");
+}
+
+export interface PaneContext {
+  config: WmConfig;
+  worktree: string;
+  /** Run agent panes (or every pane with `sandbox.target: all`) through `wm sandbox`. */
+  sandbox: boolean;
+  /** argv of the `wm` CLI. */
+  wm: readonly string[];
+}
+
+function expand(command: string, config: WmConfig): { line: string; isAgent: boolean } {
+  let isAgent = false;
+  const line = command.replace(PLACEHOLDER, (_m, named: string | undefined) => {
+    isAgent = true;
+    if (named !== undefined && !config.agents[named]) {
+      throw new RpcError("ConfigInvalid", `pane command "${command}" names agent "${named}", which the global agents map does not define`);
+    }
+    return agentCommand(config, named ?? config.agent);
+  });
+  const program = agentCommand(config, config.agent).split(" ")[0];
+  return { line, isAgent: isAgent || line.split(/\s+/)[0] === program };
+}
+
+/**
+ * The command typed into a pane: `<agent>` / `<agent:name>` substituted, and, when sandboxed,
+ * wrapped as `wm sandbox run --worktree <path> -- <command>` (a shell pane with target `all`
+ * becomes `wm sandbox shell --worktree <path>`).
+ */
+export function paneCommand(command: string | undefined, ctx: PaneContext): string | undefined {
+  const wm = ctx.wm.map(shellQuote).join(" ");
+  const target = ctx.config.sandbox.target;
+  if (!command) {
+    return ctx.sandbox && target === "all" ? `${wm} sandbox shell --worktree ${shellQuote(ctx.worktree)}` : undefined;
+  }
+  const { line, isAgent } = expand(command, ctx.config);
+  if (!ctx.sandbox || (target !== "all" && !isAgent)) return line;
+  return `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- ${line}`;
+}
+
+const DEFAULT_PANES = [{ command: "<agent>", focus: true }];
+
+/** The windows to open for a worktree: `panes` in window mode; `windows` (or `panes`) in session mode. */
+export function windowSpecs(ctx: PaneContext, mode: "window" | "session"): WindowSpec[] {
+  const { config } = ctx;
+  const withCommands = (panes: readonly PaneLayout[]) =>
+    panes.map((p) => ({ ...p, command: paneCommand(p.command, ctx) }));
+  const windows = config.windows?.map((w) => ({ name: w.name, panes: w.panes ?? [{}] }));
+  const panes = config.panes ?? windows?.[0]?.panes ?? DEFAULT_PANES;
+  if (mode === "window" || !windows) return [{ panes: withCommands(panes) }];
+  return windows.map((w) => ({ name: w.name, panes: withCommands(w.panes) }));
+}

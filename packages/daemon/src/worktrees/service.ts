@@ -1,0 +1,128 @@
+import { existsSync } from "node:fs";
+import { realpath } from "node:fs/promises";
+import path from "node:path";
+import { RpcError, type WorktreeSummary } from "@wm/protocol";
+import {
+  ConfigError,
+  type LoadedConfig,
+  loadConfig,
+  loadGlobalConfig,
+  type WmConfig,
+} from "../config/index.ts";
+import type { DaemonContext } from "../context.ts";
+import { tmuxAt } from "../tmux/client-target.ts";
+import { findWindow, type LiveWindow } from "../tmux/windows.ts";
+import { isInside, type Repo, repoOf } from "./repo.ts";
+import { type WorktreeEntry, WorktreeState } from "./state-store.ts";
+import { mirrorSandboxStatus } from "./status.ts";
+
+/** The daemon's worktree state and the lookups every worktree handler shares. One per daemon. */
+export class WorktreeService {
+  readonly state: WorktreeState;
+
+  constructor(readonly daemon: DaemonContext) {
+    this.state = new WorktreeState(daemon.paths.stateDir, daemon.log);
+  }
+
+  /** Global file + the main worktree's project file: hooks and pane commands come from nowhere else. */
+  async loadConfig(repo: Repo): Promise<LoadedConfig> {
+    const { env, homedir } = this.daemon;
+    try {
+      return await loadConfig({ cwd: repo.root, repoRoot: repo.root, mainWorktreeRoot: repo.root, env, homedir });
+    } catch (err) {
+      if (err instanceof ConfigError) throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
+      throw err;
+    }
+  }
+
+  async config(repo: Repo): Promise<WmConfig> {
+    return (await this.loadConfig(repo)).config;
+  }
+
+  /** The global file alone, for a window outside any repository. */
+  async globalConfig(): Promise<WmConfig> {
+    const { env, homedir } = this.daemon;
+    return (await loadGlobalConfig({ env, homedir }).catch(() => loadGlobalConfig({ env: {}, homedir: "/nonexistent" }))).config;
+  }
+
+  async repoOf(cwd: string): Promise<Repo | undefined> {
+    return repoOf(cwd, await this.state.all());
+  }
+
+  /** The recorded worktree containing `p`, if any. */
+  async entryAt(p: string): Promise<WorktreeEntry | undefined> {
+    const real = await realpath(p).catch(() => path.resolve(p));
+    return (await this.state.all())
+      .filter((e) => isInside(real, e.path))
+      .sort((a, b) => b.path.length - a.path.length)[0];
+  }
+
+  /** A worktree by handle, branch or path, among the repository at `cwd` (or all when outside one). */
+  async find(cwd: string, name: string): Promise<WorktreeEntry> {
+    const all = await this.state.all();
+    const repo = await repoOf(cwd, all);
+    const pool = repo ? all.filter((e) => e.repo === repo.root) : all;
+    let matches = pool.filter((e) => e.handle === name || e.branch === name);
+    if (matches.length === 0 && (name.includes("/") || name.startsWith("."))) {
+      const byPath = await this.entryAt(path.resolve(cwd, name));
+      matches = byPath ? [byPath] : [];
+    }
+    if (matches.length === 1) return matches[0] as WorktreeEntry;
+    if (matches.length > 1) {
+      throw new RpcError(
+        "Conflict",
+        `"${name}" matches ${matches.length} worktrees (${matches.map((m) => m.path).join(", ")}); run wm from inside the repository you mean`,
+      );
+    }
+    const where = repo ? ` in ${repo.root}` : "";
+    throw new RpcError("NotFound", `no worktree named "${name}"${where}; \`wm list\` shows them`, { name });
+  }
+
+  /** The entry's window if it is still there and still wm's. */
+  async liveWindow(entry: WorktreeEntry): Promise<LiveWindow | undefined> {
+    if (!entry.tmux) return undefined;
+    return findWindow(tmuxAt(entry.tmux.socketPath, this.daemon.env), entry.tmux.window, entry.path);
+  }
+
+  async summary(entry: WorktreeEntry): Promise<WorktreeSummary> {
+    const live = await this.liveWindow(entry);
+    return {
+      handle: entry.handle,
+      branch: entry.branch,
+      path: entry.path,
+      repo: entry.repo,
+      window:
+        live && entry.tmux
+          ? { id: live.window, name: live.name, session: live.session, server: entry.tmux.socketPath }
+          : null,
+      status: entry.status,
+      statusAt: entry.statusAt,
+      lastActivity: entry.lastActivity,
+      createdAt: entry.createdAt,
+      sandbox: entry.sandbox,
+      exists: existsSync(entry.path),
+    };
+  }
+
+  emit(topic: "status" | "worktree", type: string, entry: WorktreeEntry, extra: Record<string, unknown> = {}) {
+    this.daemon.events.emit(topic, type, {
+      worktree: entry.path,
+      handle: entry.handle,
+      branch: entry.branch,
+      repo: entry.repo,
+      ...extra,
+    });
+  }
+}
+
+const services = new WeakMap<DaemonContext, WorktreeService>();
+
+export function worktreeService(daemon: DaemonContext): WorktreeService {
+  let service = services.get(daemon);
+  if (!service) {
+    service = new WorktreeService(daemon);
+    services.set(daemon, service);
+    mirrorSandboxStatus(service);
+  }
+  return service;
+}
