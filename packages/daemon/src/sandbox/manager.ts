@@ -6,6 +6,7 @@ import type { ContainerBackend, RuntimeName } from "../backends/types.ts";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
+import { MountRefusedError } from "./extra-mounts.ts";
 import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
 import {
   type EndpointPlan,
@@ -29,6 +30,21 @@ export interface RunRequest {
 }
 
 const LIVE = new Set(["creating", "running"]);
+
+/**
+ * The engine creates the TTY at 0x0 and resizes it only once the command runs; set the
+ * client's size first so the command's first look at its terminal is right.
+ */
+function withTerminalSize(command: string[], size: { rows: number; cols: number }): string[] {
+  return [
+    "/bin/sh",
+    "-c",
+    'stty rows "$0" cols "$1" 2>/dev/null; shift; exec "$@"',
+    String(size.rows),
+    String(size.cols),
+    ...command,
+  ];
+}
 
 /** Owns every sandbox: creates, attaches, watches, stops, and reconciles after a restart. */
 export class SandboxManager {
@@ -154,7 +170,7 @@ export class SandboxManager {
         image,
         worktree,
         owner,
-        command: req.command,
+        command: req.tty && req.size ? withTerminalSize(req.command, req.size) : req.command,
         tty: req.tty,
         interactive: req.interactive,
         clientEnv: req.env,
@@ -180,7 +196,9 @@ export class SandboxManager {
     } catch (err) {
       daemon.log.error({ err, sandbox: id }, "sandbox failed to start");
       await this.#cleanup(id, { removeRecord: true });
-      throw err;
+      if (err instanceof MountRefusedError) throw new RpcError("Refused", err.message);
+      if (err instanceof RpcError) throw err;
+      throw new RpcError("Unavailable", `could not start the sandbox: ${(err as Error).message}`);
     }
   }
 

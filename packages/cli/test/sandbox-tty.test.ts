@@ -1,0 +1,103 @@
+import { execFileSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { makeRepo, makeTempHome, runWm, type TempHome, WM_BIN } from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let home: TempHome;
+let wt: string;
+const server = `wmtest-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  return execFileSync("tmux", ["-L", server, ...args], { encoding: "utf8" });
+}
+
+async function screenContains(text: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = "";
+  while (Date.now() < deadline) {
+    screen = tmux("capture-pane", "-p", "-t", "t");
+    if (screen.includes(text)) return screen;
+    await sleep(100);
+  }
+  throw new Error(`"${text}" never appeared; screen:\n${screen}`);
+}
+
+/** Run `wm sandbox run` in a real terminal (a tmux pane); the exit code lands in a file. */
+async function inTerminal(script: string): Promise<string> {
+  const codeFile = path.join(home.root, `code-${Date.now()}`);
+  const runner = path.join(home.root, "run-in-terminal.sh");
+  const exports = Object.entries(home.env)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `export ${k}='${v}'`)
+    .join("\n");
+  const scriptFile = path.join(home.root, "inside.sh");
+  await fs.writeFile(scriptFile, script);
+  await fs.writeFile(
+    runner,
+    `${exports}\n'${process.execPath}' '${WM_BIN}' sandbox run --worktree '${wt}' -- sh -c "$(cat '${scriptFile}')"\necho $? > '${codeFile}'\nsleep 60\n`,
+  );
+  try {
+    tmux("kill-session", "-t", "t");
+  } catch {}
+  tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", `bash ${runner}`);
+  return codeFile;
+}
+
+async function exitCode(file: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const text = await fs.readFile(file, "utf8").catch(() => "");
+    if (text.trim()) return Number(text.trim());
+    await sleep(100);
+  }
+  throw new Error("the client never exited");
+}
+
+beforeAll(async () => {
+  home = await makeTempHome();
+  await fs.mkdir(home.configDir, { recursive: true });
+  await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
+  const repo = await makeRepo(path.join(home.root, "src"), ["tty"], { uid: 1000, gid: 1000 });
+  wt = repo.worktrees.tty as string;
+  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
+    env: home.env,
+    timeoutMs: 300_000,
+  });
+  expect(built.code, built.stderr).toBe(0);
+}, 320_000);
+
+afterAll(async () => {
+  try {
+    tmux("kill-server");
+  } catch {}
+  await runWm(["sandbox", "stop", "--all"], { env: home.env }).catch(() => undefined);
+  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
+  await home.cleanup();
+});
+
+describe("wm sandbox run on a terminal", () => {
+  it("gives the command a TTY of the terminal's size, raw input, resize and the exit code", async () => {
+    const codeFile = await inTerminal(
+      "test -t 0 && echo has-tty; stty size; printf 'type> '; read line; echo got:$line; trap 'stty size; exit 5' WINCH; echo resize-me; while :; do sleep 0.1; done",
+    );
+    await screenContains("type>");
+    const screen = await screenContains("has-tty");
+    expect(screen).toContain("30 100");
+    tmux("send-keys", "-t", "t", "hello world", "Enter");
+    await screenContains("got:hello world");
+    await screenContains("resize-me");
+    tmux("resize-window", "-t", "t", "-x", "80", "-y", "24");
+    await screenContains("24 80");
+    expect(await exitCode(codeFile)).toBe(5);
+    tmux("kill-session", "-t", "t");
+  });
+
+  it("Ctrl-C reaches the process inside", async () => {
+    const codeFile = await inTerminal("echo sleeping; sleep 300");
+    await screenContains("sleeping");
+    tmux("send-keys", "-t", "t", "C-c");
+    expect(await exitCode(codeFile)).toBe(130);
+    tmux("kill-session", "-t", "t");
+  });
+});
