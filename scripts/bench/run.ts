@@ -6,10 +6,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempHome } from "../../packages/testing/src/index.ts";
 import { daemonSuite } from "./suites/daemon.ts";
+import { sandboxSuite } from "./suites/sandbox.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const suites: BenchSuite[] = [daemonSuite];
+const suites: BenchSuite[] = [daemonSuite, sandboxSuite];
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);
 

@@ -24,9 +24,11 @@ function terminal(ctx: CommandContext, target: Parameters<typeof runTerminal>[0]
 }
 
 function runTarget(ctx: CommandContext, command: string[]) {
+  const agent = typeof ctx.options.agent === "string" ? ctx.options.agent : undefined;
   return {
     run: {
       worktree: worktreeOf(ctx),
+      ...(agent ? { agent } : {}),
       command,
       tty: false,
       interactive: true,
@@ -43,13 +45,18 @@ const worktreeOption = {
     valueName: "PATH",
     description: "the worktree to sandbox (default: the current directory)",
   },
+  agent: {
+    type: "string",
+    valueName: "NAME",
+    description: "use this agent's image, wm-sandbox:NAME (default: the configured agent)",
+  },
 } as const;
 
 const run = defineCommand({
   name: "run",
   summary: "Run a command in a new sandbox for a worktree, attached to this terminal",
   description:
-    "Usage: wm sandbox run [--worktree PATH] -- CMD [ARGS...]\nThe sandbox holds the worktree, the git data it needs and the agent's own credentials, and is removed when CMD ends. On a terminal it runs with a TTY (raw mode, resize, Ctrl-C reaches CMD); otherwise stdout, stderr and the exit code pass through. If the daemon restarts, this client re-attaches.",
+    "Usage: wm sandbox run [--worktree PATH] [--agent NAME] -- CMD [ARGS...]\nThe sandbox holds the worktree, the git data it needs and the agent's own credentials, and is removed when CMD ends. On a terminal it runs with a TTY (raw mode, resize, Ctrl-C reaches CMD); otherwise stdout, stderr and the exit code pass through. If the daemon restarts, this client re-attaches.",
   options: worktreeOption,
   args: [
     { name: "command", description: "the command and its arguments, after --", variadic: true },

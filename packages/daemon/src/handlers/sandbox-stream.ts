@@ -22,6 +22,7 @@ export const sandboxRun: Handler<"sandbox.run"> = async (params, call) => {
   const sandbox = await call.daemon.sandboxes.run(
     {
       worktree: params.worktree,
+      agent: params.agent,
       command: params.command,
       tty: params.tty,
       interactive: params.interactive,

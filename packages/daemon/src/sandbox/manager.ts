@@ -22,6 +22,7 @@ import { WorktreeStore } from "./worktree-store.ts";
 
 export interface RunRequest {
   worktree: string;
+  agent?: string | undefined;
   command: string[];
   tty: boolean;
   interactive: boolean;
@@ -120,8 +121,9 @@ export class SandboxManager {
     }
     const runtime = config.sandbox.container.runtime === "podman" ? "podman" : "docker";
     const backend = this.backend(runtime);
-    const image = config.sandbox.image ?? `wm-sandbox:${config.agent}`;
-    await requireImage(backend, image, config.agent);
+    const agent = req.agent ?? config.agent;
+    const image = req.agent ? `wm-sandbox:${req.agent}` : (config.sandbox.image ?? `wm-sandbox:${agent}`);
+    await requireImage(backend, image, agent);
     const owner = await worktreeOwner(worktree.worktreePath);
     const id = `sb-${randomBytes(6).toString("hex")}`;
     const name = this.#uniqueName(path.basename(worktree.worktreePath));

@@ -40,6 +40,11 @@ export const sandboxRun = defineMethod({
   params: z.strictObject({
     worktree: absolutePath,
     command: z.array(z.string().max(65536)).min(1).max(1024),
+    /** Agent whose image to use (wm-sandbox:<agent>); default: the configured agent. */
+    agent: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "an agent name: lowercase letters, digits, . _ -")
+      .optional(),
     tty: z.boolean(),
     interactive: z.boolean().default(true),
     size: terminalSize.optional(),

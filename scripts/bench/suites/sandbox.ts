@@ -1,0 +1,86 @@
+import { execFileSync, spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { makeRepo, WM_BIN } from "../../../packages/testing/src/index.ts";
+import { type Summary, sample, summarize } from "../stats.ts";
+import type { BenchRow, BenchSuite } from "../types.ts";
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`))));
+  });
+}
+
+/** Times measured inside the container, one per line, in nanoseconds. */
+function fromNanos(lines: string): Summary {
+  return summarize(
+    lines
+      .trim()
+      .split("\n")
+      .map((l) => Number(l) / 1e6),
+  );
+}
+
+const LOOP = (n: number, cmd: string) =>
+  `i=0; while [ $i -lt ${n} ]; do s=$(date +%s%N); ${cmd} >/dev/null; e=$(date +%s%N); echo $((e - s)); i=$((i + 1)); done`;
+
+export const sandboxSuite: BenchSuite = {
+  name: "sandbox",
+  async run(ctx) {
+    const { home } = ctx;
+    await fs.mkdir(home.configDir, { recursive: true });
+    await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
+    const repo = await makeRepo(path.join(home.root, "src"), ["bench"]);
+    const wt = repo.worktrees.bench as string;
+    await run(process.execPath, [WM_BIN, "sandbox", "build", "--agent", "demo"], home.env);
+    const n = ctx.quick ? 5 : 20;
+    const image = "wm-sandbox:demo";
+    const subject = summarize(await sample(n, () => run(process.execPath, [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "true"], home.env).then(() => undefined), 1));
+    const baseline = summarize(await sample(n, () => run("docker", ["run", "--rm", image, "true"], home.env).then(() => undefined), 1));
+    const rows: BenchRow[] = [
+      {
+        suite: "sandbox",
+        name: "`wm sandbox run -- true` wall time",
+        subject,
+        baselineName: `\`docker run --rm ${image} true\``,
+        baseline,
+        ratio: subject.p50 / baseline.p50,
+      },
+    ];
+    const m = ctx.quick ? 10 : 50;
+    const inside = await run(
+      process.execPath,
+      [
+        WM_BIN,
+        "sandbox",
+        "run",
+        "--worktree",
+        wt,
+        "--",
+        "sh",
+        "-c",
+        `${LOOP(m, "wm status set working")}; echo ---; ${LOOP(m, "/opt/wm/lib/ld-linux-x86-64.so.2 --library-path /opt/wm/lib /opt/wm/node -e 0")}`,
+      ],
+      home.env,
+    );
+    const [shim = "", node = ""] = inside.split("---");
+    const shimSummary = fromNanos(shim);
+    const nodeSummary = fromNanos(node);
+    rows.push({
+      suite: "sandbox",
+      name: "shim `wm status set working` round trip, inside a container",
+      subject: shimSummary,
+      baselineName: "`node -e 0` with the same runtime, same container",
+      baseline: nodeSummary,
+      ratio: shimSummary.p50 / nodeSummary.p50,
+    });
+    execFileSync(process.execPath, [WM_BIN, "daemon", "stop"], { env: home.env });
+    return rows;
+  },
+};
