@@ -1,0 +1,113 @@
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { makeRepo, makeTempHome, runWm, type TempHome, WM_BIN } from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let home: TempHome;
+let wt: string;
+
+beforeAll(async () => {
+  home = await makeTempHome();
+  await fs.mkdir(home.configDir, { recursive: true });
+  await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
+  const repo = await makeRepo(path.join(home.root, "src"), ["rec"], { uid: 1000, gid: 1000 });
+  wt = repo.worktrees.rec as string;
+  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
+    env: home.env,
+    timeoutMs: 300_000,
+  });
+  expect(built.code, built.stderr).toBe(0);
+}, 320_000);
+
+afterAll(async () => {
+  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
+  await home.cleanup();
+});
+
+const homeId = () => createHash("sha256").update(home.stateDir).digest("hex").slice(0, 12);
+
+function containerExists(id: string): boolean {
+  return (
+    execFileSync("docker", ["ps", "-aq", "--no-trunc", "--filter", `id=${id}`], {
+      encoding: "utf8",
+    }).trim() !== ""
+  );
+}
+
+describe("reconciling with the engine", () => {
+  it("a sandbox that ended while no daemon ran is recorded as exited, its container removed", async () => {
+    const child = spawn(
+      process.execPath,
+      [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "sh", "-c", "sleep 2; exit 9"],
+      {
+        env: home.env,
+        stdio: "ignore",
+      },
+    );
+    let containerId = "";
+    for (let i = 0; i < 100 && !containerId; i++) {
+      await sleep(100);
+      const listed = JSON.parse(
+        (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,
+      ).sandboxes;
+      containerId = listed.find((s: { state: string }) => s.state === "running")?.containerId ?? "";
+    }
+    const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
+    child.kill("SIGKILL");
+    process.kill(pid, "SIGKILL");
+    await sleep(3000);
+    expect(containerExists(containerId)).toBe(true);
+    const listed = JSON.parse(
+      (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,
+    ).sandboxes;
+    expect(listed).toMatchObject([{ state: "exited", exitCode: 9 }]);
+    expect(containerExists(containerId)).toBe(false);
+    const pruned = await runWm(["sandbox", "prune", "--json"], { env: home.env });
+    expect(JSON.parse(pruned.stdout).removedRecords).toEqual(["rec"]);
+    expect(
+      JSON.parse((await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout).sandboxes,
+    ).toEqual([]);
+  });
+
+  it("prune removes a container labelled as this daemon's that no record explains, and no one else's", async () => {
+    await runWm(["daemon", "start"], { env: home.env });
+    const ours = execFileSync(
+      "docker",
+      [
+        "create",
+        "--label",
+        `wm.home=${homeId()}`,
+        "--label",
+        `wm.owner=${process.getuid?.() ?? 0}`,
+        "wm-sandbox:demo",
+        "true",
+      ],
+      { encoding: "utf8" },
+    ).trim();
+    const theirs = execFileSync(
+      "docker",
+      [
+        "create",
+        "--label",
+        "wm.home=someoneelse0",
+        "--label",
+        `wm.owner=${process.getuid?.() ?? 0}`,
+        "wm-sandbox:demo",
+        "true",
+      ],
+      { encoding: "utf8" },
+    ).trim();
+    try {
+      const pruned = await runWm(["sandbox", "prune", "--json"], { env: home.env });
+      expect(pruned.code, pruned.stderr).toBe(0);
+      expect(JSON.parse(pruned.stdout).removedContainers).toHaveLength(1);
+      expect(containerExists(ours)).toBe(false);
+      expect(containerExists(theirs)).toBe(true);
+    } finally {
+      execFileSync("docker", ["rm", "-f", ours, theirs], { stdio: "ignore" });
+    }
+  });
+});
