@@ -1,11 +1,25 @@
+import type { DoctorCheck } from "@wm/protocol";
+import { loadGlobalConfig } from "../config/index.ts";
+import { imageChecks } from "../doctor/images.ts";
 import { runDoctor } from "../doctor/index.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 
-export const doctorRun: Handler<"doctor.run"> = async (_params, { daemon }) => ({
-  checks: await runDoctor({
+export const doctorRun: Handler<"doctor.run"> = async (_params, { daemon }) => {
+  const checks = await runDoctor({
     env: daemon.env,
     platform: process.platform,
     arch: process.arch,
     uid: process.getuid?.() ?? 0,
-  }),
-});
+  });
+  const images: DoctorCheck[] = [];
+  const config = await loadGlobalConfig({ env: daemon.env, homedir: daemon.homedir }).catch(
+    () => undefined,
+  );
+  const agent = config?.config.agent ?? "claude";
+  const image = config?.config.sandbox.image ?? `wm-sandbox:${agent}`;
+  for (const runtime of ["docker", "podman"] as const) {
+    if (checks.find((c) => c.name === runtime)?.status !== "ok") continue;
+    images.push(...(await imageChecks(daemon.sandboxes.backend(runtime), image, agent)));
+  }
+  return { checks: [...checks, ...images] };
+};

@@ -12,6 +12,7 @@ import {
   sandboxSignal,
   sandboxStop,
 } from "./sandbox-control.ts";
+import { sandboxInitDockerfile } from "./sandbox-init-dockerfile.ts";
 import { sandboxAttach, sandboxRun } from "./sandbox-stream.ts";
 import { worktreeAdd } from "./worktree-add.ts";
 import { worktreeClose } from "./worktree-close.ts";
@@ -36,6 +37,7 @@ export const hostHandlers: HandlerTable = {
   "sandbox.stop": sandboxStop,
   "sandbox.prune": sandboxPrune,
   "sandbox.build": sandboxBuild,
+  "sandbox.initDockerfile": sandboxInitDockerfile,
   "worktree.add": worktreeAdd,
   "worktree.list": worktreeList,
   "worktree.open": worktreeOpen,

@@ -3,6 +3,7 @@ import { CLIENT_ENV_ALLOWED, PROTOCOL_VERSION, RpcError, WM_VERSION } from "@wm/
 import type { ContainerBackend, ContainerSpec, MountSpec } from "../backends/types.ts";
 import type { WmConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
+import { checkImage } from "../images/check-image.ts";
 import { claudeCredentialMounts, GUEST_HOME } from "./credentials.ts";
 import { resolveExtraMounts } from "./extra-mounts.ts";
 import { gitLayoutMounts, type WorktreeRecord } from "./git-layout.ts";
@@ -106,12 +107,16 @@ export async function requireImage(
   image: string,
   agent: string,
 ): Promise<void> {
-  const info = await backend.inspectImage(image);
-  if (!info) {
+  const check = await checkImage(backend, image, agent);
+  if (check.state === "missing" || check.state === "stale") {
     throw new RpcError(
       "Unavailable",
-      `the sandbox image ${image} does not exist in ${backend.runtime}; build it with \`wm sandbox build --agent ${agent}\``,
-      { image, fix: `wm sandbox build --agent ${agent}` },
+      `${check.detail}; ${check.state === "stale" ? "rebuild" : "build"} it with \`${check.fix}\``,
+      {
+        image,
+        state: check.state,
+        fix: check.fix,
+      },
     );
   }
 }

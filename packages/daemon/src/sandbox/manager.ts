@@ -122,7 +122,9 @@ export class SandboxManager {
     const runtime = config.sandbox.container.runtime === "podman" ? "podman" : "docker";
     const backend = this.backend(runtime);
     const agent = req.agent ?? config.agent;
-    const image = req.agent ? `wm-sandbox:${req.agent}` : (config.sandbox.image ?? `wm-sandbox:${agent}`);
+    const image = req.agent
+      ? `wm-sandbox:${req.agent}`
+      : (config.sandbox.image ?? `wm-sandbox:${agent}`);
     await requireImage(backend, image, agent);
     const owner = await worktreeOwner(worktree.worktreePath);
     const id = `sb-${randomBytes(6).toString("hex")}`;

@@ -1,0 +1,107 @@
+import { execFileSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { makeRepo, makeTempHome, runWm, type TempHome } from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let home: TempHome;
+let wt: string;
+const tag = `wm-test-custom-${process.pid}`;
+
+beforeAll(async () => {
+  home = await makeTempHome();
+  await fs.mkdir(home.configDir, { recursive: true });
+  await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
+  const repo = await makeRepo(path.join(home.root, "src"), ["img"], { uid: 1000, gid: 1000 });
+  wt = repo.worktrees.img as string;
+  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
+    env: home.env,
+    timeoutMs: 300_000,
+  });
+  expect(built.code, built.stderr).toBe(0);
+  expect(built.stderr).toContain("Successfully tagged wm-sandbox:demo");
+}, 320_000);
+
+afterAll(async () => {
+  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
+  execFileSync("docker", ["rmi", "-f", tag, "wm-sandbox:staletest"], { stdio: "ignore" });
+  await home.cleanup();
+});
+
+describe("sandbox images", () => {
+  it("a missing image is reported with the command that builds it", async () => {
+    const res = await runWm(
+      ["sandbox", "run", "--agent", "nosuch", "--worktree", wt, "--", "true"],
+      { env: home.env },
+    );
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain("wm-sandbox:nosuch does not exist");
+    expect(res.stderr).toContain("wm sandbox build --agent nosuch");
+  });
+
+  it("a stale image (older recipe) is refused with the rebuild command", async () => {
+    const dir = path.join(home.root, "stale");
+    await fs.mkdir(dir);
+    await fs.writeFile(
+      path.join(dir, "Dockerfile"),
+      "FROM wm-sandbox:demo\nLABEL wm.image.version=0\n",
+    );
+    execFileSync("docker", ["build", "-q", "-t", "wm-sandbox:staletest", dir], {
+      stdio: "ignore",
+      env: { ...process.env, DOCKER_BUILDKIT: "0" },
+    });
+    const res = await runWm(
+      ["sandbox", "run", "--agent", "staletest", "--worktree", wt, "--", "true"],
+      { env: home.env },
+    );
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain("recipe 0");
+    expect(res.stderr).toContain("wm sandbox build --agent staletest");
+  });
+
+  it("init-dockerfile writes a Dockerfile, refuses to overwrite it, and a custom image from it is used", async () => {
+    const dir = path.join(home.root, "custom");
+    await fs.mkdir(dir);
+    const first = await runWm(["sandbox", "init-dockerfile", "--dir", dir, "--agent", "demo"], {
+      env: home.env,
+    });
+    expect(first.code, first.stderr).toBe(0);
+    const again = await runWm(["sandbox", "init-dockerfile", "--dir", dir], { env: home.env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already exists; pass --force");
+    await fs.appendFile(path.join(dir, "Dockerfile"), "RUN touch /custom-marker\n");
+    execFileSync("docker", ["build", "-q", "-t", tag, dir], {
+      stdio: "ignore",
+      env: { ...process.env, DOCKER_BUILDKIT: "0" },
+    });
+    await fs.writeFile(
+      path.join(home.configDir, "config.yaml"),
+      `agent: demo\nsandbox:\n  image: ${tag}\n`,
+    );
+    const res = await runWm(
+      [
+        "sandbox",
+        "run",
+        "--worktree",
+        wt,
+        "--",
+        "sh",
+        "-c",
+        "test -e /custom-marker && wm status set done && echo custom",
+      ],
+      {
+        env: home.env,
+      },
+    );
+    expect(res.stderr).toBe("");
+    expect(res.stdout).toBe("custom\n");
+    await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
+  });
+
+  it("wm doctor reports the base and sandbox images", async () => {
+    const res = await runWm(["doctor", "--json"], { env: home.env });
+    const checks = JSON.parse(res.stdout).checks as Array<{ name: string; status: string }>;
+    expect(checks.find((c) => c.name === "docker base image")?.status).toBe("ok");
+    expect(checks.find((c) => c.name === "docker sandbox image")?.status).toBe("ok");
+  });
+});

@@ -1,0 +1,30 @@
+import type { DoctorCheck } from "@wm/protocol";
+import type { ContainerBackend } from "../backends/types.ts";
+import { checkImage } from "../images/check-image.ts";
+import { DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
+
+/** The base image and the configured sandbox image on a runtime that answered. */
+export async function imageChecks(
+  backend: ContainerBackend,
+  sandboxImage: string,
+  agent: string,
+): Promise<DoctorCheck[]> {
+  const out: DoctorCheck[] = [];
+  for (const [name, image] of [
+    [`${backend.runtime} base image`, DEFAULT_BASE_IMAGE],
+    [`${backend.runtime} sandbox image`, sandboxImage],
+  ] as const) {
+    try {
+      const c = await checkImage(backend, image, agent);
+      out.push({
+        name,
+        status: c.state === "ok" || c.state === "custom" ? "ok" : "warn",
+        detail: c.detail,
+        ...(c.fix ? { fix: c.fix } : {}),
+      });
+    } catch (err) {
+      out.push({ name, status: "warn", detail: (err as Error).message });
+    }
+  }
+  return out;
+}
