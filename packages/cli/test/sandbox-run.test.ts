@@ -127,6 +127,38 @@ describe("what a sandbox can see", () => {
     expect(gitOut(repo.main, "log", "--format=%s", "-1", "feature-a")).toBe("inside commit");
   });
 
+  it("cannot plant code that host git would run (control: the same payload fires when written on the host)", async () => {
+    const common = path.join(repo.main, ".git");
+    const marker = path.join(home.root, "pwned");
+    const payload = `#!/bin/sh\ntouch ${marker}\n`;
+    const res = await inSandbox(
+      [
+        `printf '${payload.replaceAll("\n", "\\n")}' > ${common}/hooks/post-checkout 2>/dev/null && echo hook-planted`,
+        `git config --file ${common}/config core.fsmonitor ${common}/hooks/post-checkout 2>/dev/null && echo fsmonitor-planted`,
+        `git config --file ${common}/config alias.st '!touch ${marker}' 2>/dev/null && echo alias-planted`,
+        `echo '* filter=evil' > ${common}/info/attributes 2>/dev/null && echo attributes-planted`,
+        `echo 'gitdir: /tmp' > .git 2>/dev/null && echo pointer-rewritten`,
+        "echo attempts-done",
+      ].join("; "),
+    );
+    expect(res.stdout).toBe("attempts-done\n");
+    execFileSync("git", ["-C", repo.main, "-c", "safe.directory=*", "status", "--short"], {
+      stdio: "ignore",
+    });
+    await expect(fs.stat(marker)).rejects.toThrow(/ENOENT/);
+    // Control: the same fsmonitor written where host git reads it does run on `git status`.
+    const control = path.join(home.root, "control-repo");
+    await makeRepo(control, []);
+    const hook = path.join(control, "fsmonitor.sh");
+    await fs.writeFile(hook, payload, { mode: 0o755 });
+    execFileSync("git", ["-C", path.join(control, "repo"), "config", "core.fsmonitor", hook]);
+    execFileSync("git", ["-C", path.join(control, "repo"), "status", "--short"], {
+      stdio: "ignore",
+    });
+    await fs.stat(marker);
+    await fs.rm(marker);
+  });
+
   it("runs with no capabilities and no-new-privileges", async () => {
     const res = await inSandbox("grep -E '^(CapEff|NoNewPrivs)' /proc/self/status");
     expect(res.stdout).toMatch(/CapEff:\s+0000000000000000/);
