@@ -9,13 +9,18 @@ export const sandboxBuildCommand = defineCommand({
   name: "build",
   summary: "Build the sandbox image for an agent (progress shown live)",
   description:
-    "Builds wm-sandbox:<agent> on top of the offline base image wm-base:bookworm (make it with `sudo bash scripts/build-base-image.sh`). Agents: claude (default from config), demo, none.",
+    "Builds wm-sandbox:<agent> on top of the offline base image wm-base:bookworm (make it with --with-base as root, or `sudo bash scripts/build-base-image.sh`). Agents: claude (default from config), demo, none.",
   json: true,
   options: {
     agent: {
       type: "string",
       valueName: "NAME",
       description: "agent layer to build (default: the configured agent)",
+    },
+    "with-base": {
+      type: "boolean",
+      description:
+        "first build the offline Debian base (debootstrap + import, needs root) if it is missing",
     },
     runtime: {
       type: "string",
@@ -44,6 +49,7 @@ export const sandboxBuildCommand = defineCommand({
           ? { runtime: ctx.options.runtime }
           : {}),
         cwd: ctx.cwd,
+        withBase: ctx.options["with-base"] === true,
       });
       report(
         ctx,

@@ -2,6 +2,8 @@ import path from "node:path";
 import { BUILD_PROGRESS_NOTIFICATION, RpcError } from "@wm/protocol";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { buildSandboxImage } from "../images/build-sandbox-image.ts";
+import { DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
+import { buildOfflineBase } from "../images/offline-base.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 
 export const sandboxBuild: Handler<"sandbox.build"> = async (params, call) => {
@@ -30,6 +32,17 @@ export const sandboxBuild: Handler<"sandbox.build"> = async (params, call) => {
   const agent = params.agent ?? path.basename(config.agent.split(/\s+/)[0] ?? "claude");
   const backend = daemon.sandboxes.backend(runtime);
   daemon.log.info({ agent, runtime }, "building sandbox image");
+  const progress = (line: string) => notify(BUILD_PROGRESS_NOTIFICATION, { line });
+  if (params.withBase && !(await backend.inspectImage(DEFAULT_BASE_IMAGE))) {
+    try {
+      await buildOfflineBase(runtime, daemon.env, progress);
+    } catch (err) {
+      throw new RpcError(
+        "Unavailable",
+        `building the offline base image failed: ${(err as Error).message}`,
+      );
+    }
+  }
   try {
     const built = await buildSandboxImage({
       backend,

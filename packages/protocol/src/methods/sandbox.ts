@@ -117,6 +117,8 @@ export const sandboxBuild = defineMethod({
     agent: z.string().min(1).max(64).optional(),
     runtime: z.enum(["docker", "podman"]).optional(),
     cwd: absolutePath.optional(),
+    /** Build the offline Debian base first when it is missing (needs root for debootstrap). */
+    withBase: z.boolean().default(false),
   }),
   result: z.object({
     image: z.string(),
