@@ -65,9 +65,9 @@ export async function makeWorkbench(
   git(repo, "commit", "-q", "-m", "initial");
 
   const server = `wmt-${process.pid}-${++counter}`;
-  const tmuxEnv = { ...home.env, TMUX: undefined, TMUX_PANE: undefined };
+  const tmuxEnv = { ...home.env, HISTFILE: "/dev/null" };
   const tmux = (...args: string[]) =>
-    execFileSync("tmux", ["-L", server, ...args], { env: tmuxEnv, encoding: "utf8" }).replace(
+    execFileSync("tmux", ["-u", "-L", server, ...args], { env: tmuxEnv, encoding: "utf8" }).replace(
       /\n$/,
       "",
     );
@@ -112,7 +112,12 @@ export async function makeWorkbench(
       try {
         tmux("kill-server");
       } catch {}
-      await home.cleanup();
+      await fs.rm(socketPath, { force: true });
+      await sleep(200);
+      await home.cleanup().catch(async () => {
+        await sleep(500);
+        await home.cleanup();
+      });
     },
   };
 }

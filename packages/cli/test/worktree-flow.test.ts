@@ -144,6 +144,13 @@ describe("wm add → list → open → status → close → open → merge → r
     wt = opened.worktree;
   });
 
+  it("keeps worktree state across a daemon restart", async () => {
+    expect((await bench.wm(["daemon", "stop"])).code).toBe(0);
+    const { worktrees } = await bench.wmJson<{ worktrees: WorktreeSummary[] }>(["list"]);
+    expect(worktrees[0]).toMatchObject({ handle: "feature-one", status: "done" });
+    expect(worktrees[0]?.window?.id).toBe(wt.window?.id);
+  });
+
   it("rm refuses a branch with unmerged commits; merge merges it and removes worktree, branch and window", async () => {
     await fs.writeFile(path.join(wt.path, "work.txt"), "agent work\n");
     bench.git(wt.path, "add", "work.txt");

@@ -1,3 +1,4 @@
+import { RpcError } from "@wm/protocol/errors";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
@@ -26,11 +27,24 @@ const set = defineCommand({
     "Run from inside a worktree (an agent hook runs it there): the daemon finds the worktree by",
     "the current directory, else by the tmux pane ($TMUX_PANE) or --window. Inside a sandbox the",
     "same command is the sandbox's wm, which reports through the guest API. `clear` removes it.",
+    "Outside any worktree or tmux window wm knows it records nothing and still exits 0, so an",
+    "agent's hooks never fail because of it.",
   ].join("\n"),
   json: true,
-  args: [{ name: "status", description: "the new status", required: true, choices: [...STATUSES, "clear"] }],
+  args: [
+    {
+      name: "status",
+      description: "the new status",
+      required: true,
+      choices: [...STATUSES, "clear"],
+    },
+  ],
   options: {
-    window: { type: "string", valueName: "ID", description: "the tmux window (@N) instead of the current directory" },
+    window: {
+      type: "string",
+      valueName: "ID",
+      description: "the tmux window (@N) instead of the current directory",
+    },
     "only-if": {
       type: "string",
       valueName: "LIST",
@@ -41,14 +55,20 @@ const set = defineCommand({
     const tmux = tmuxClientFromEnv(ctx.env);
     const window = typeof ctx.options.window === "string" ? ctx.options.window : undefined;
     const onlyIf = parseOnlyIf(ctx.options["only-if"]);
-    const res = await ctx.daemon((c) =>
-      c.call("worktree.statusSet", {
-        status: ctx.args[0] as Status | "clear",
-        ...(window ? { window } : { worktree: ctx.cwd }),
-        ...(tmux ? { tmux } : {}),
-        ...(onlyIf ? { onlyIf } : {}),
-      }),
-    );
+    const res = await ctx
+      .daemon((c) =>
+        c.call("worktree.statusSet", {
+          status: ctx.args[0] as Status | "clear",
+          ...(window ? { window } : { worktree: ctx.cwd }),
+          ...(tmux ? { tmux } : {}),
+          ...(onlyIf ? { onlyIf } : {}),
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof RpcError && err.is("NotFound"))) throw err;
+        ctx.io.stderr.write(`wm: ${err.message}; status not recorded\n`);
+        return { worktree: null, handle: null, status: null, changed: false };
+      });
     report(ctx, res, () => "");
     return ExitCode.Ok;
   },

@@ -23,12 +23,24 @@ export function serverOf(client: TmuxClient | undefined): TmuxServer {
 export async function callerTmux(client: TmuxClient | undefined, env: Env): Promise<CallerTmux> {
   const tmux = createTmux(serverOf(client), { env });
   if (client?.pane) {
-    const out = await tmux.tryRun(["display-message", "-p", "-t", client.pane, "#{session_id} #{window_id}"]);
+    const out = await tmux.tryRun([
+      "display-message",
+      "-p",
+      "-t",
+      client.pane,
+      "#{session_id} #{window_id}",
+    ]);
     const [session, window] = out?.split(" ") ?? [];
     if (session && window) return { tmux, session, window };
   }
   if (client?.session) {
-    const found = await tmux.tryRun(["display-message", "-p", "-t", client.session, "#{session_id}"]);
+    const found = await tmux.tryRun([
+      "display-message",
+      "-p",
+      "-t",
+      client.session,
+      "#{session_id}",
+    ]);
     if (found === client.session) return { tmux, session: found, window: undefined };
   }
   return { tmux, session: undefined, window: undefined };

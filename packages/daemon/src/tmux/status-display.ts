@@ -49,7 +49,12 @@ export async function showStatus(tmux: Tmux, window: string, look: StatusLook): 
   await option("@wm_status", look.status);
   await option("@wm_status_icon", look.icon);
   const icon = look.icon ? plainIcon(look.icon) : "";
-  await tmux.run(["rename-window", "-t", window, literalName(icon ? `${look.title} ${icon}` : look.title)]);
+  await tmux.run([
+    "rename-window",
+    "-t",
+    window,
+    literalName(icon ? `${look.title} ${icon}` : look.title),
+  ]);
 }
 
 /** Index in the hook arrays that wm owns, so installing again replaces instead of adding. */

@@ -21,7 +21,10 @@ export class TmuxError extends Error {
 
 export interface Tmux {
   readonly server: TmuxServer;
-  /** Runs `tmux <server> <args>` (argv, no shell); resolves with stdout without its last newline. */
+  /**
+   * Runs `tmux -u <server> <args>` (argv, no shell) and resolves with stdout without its last
+   * newline. `-u`: UTF-8 and tabs come back unescaped whatever the daemon's locale.
+   */
   run(args: readonly string[]): Promise<string>;
   /** Like run, but undefined instead of an error. */
   tryRun(args: readonly string[]): Promise<string | undefined>;
@@ -43,7 +46,7 @@ export function createTmux(server: TmuxServer, opts: TmuxOptions): Tmux {
   for (const [k, v] of Object.entries(opts.env)) {
     if (v !== undefined && k !== "TMUX" && k !== "TMUX_PANE") env[k] = v;
   }
-  const prefix = serverArgs(server);
+  const prefix = ["-u", ...serverArgs(server)];
   const run = (args: readonly string[]) =>
     new Promise<string>((resolve, reject) => {
       execFile(

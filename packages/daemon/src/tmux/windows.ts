@@ -33,7 +33,18 @@ export interface OpenedWindow {
 const IDS = "#{session_id} #{window_id} #{pane_id}";
 
 async function newWindow(tmux: Tmux, target: string[], name: string, cwd: string) {
-  const out = await tmux.run(["new-window", "-d", ...target, "-n", literalName(name), "-c", cwd, "-P", "-F", IDS]);
+  const out = await tmux.run([
+    "new-window",
+    "-d",
+    ...target,
+    "-n",
+    literalName(name),
+    "-c",
+    cwd,
+    "-P",
+    "-F",
+    IDS,
+  ]);
   const [session, window, pane] = out.split(" ") as [string, string, string];
   return { session, window, pane };
 }
@@ -41,7 +52,11 @@ async function newWindow(tmux: Tmux, target: string[], name: string, cwd: string
 /** Points the client watching the caller's session (most recently active first) at `target`. */
 async function switchCaller(caller: CallerTmux, target: string): Promise<void> {
   if (!caller.session) return;
-  const clients = await caller.tmux.tryRun(["list-clients", "-F", "#{client_activity} #{session_id} #{client_name}"]);
+  const clients = await caller.tmux.tryRun([
+    "list-clients",
+    "-F",
+    "#{client_activity} #{session_id} #{client_name}",
+  ]);
   const mine = (clients ?? "")
     .split("\n")
     .map((l) => l.split(" "))
@@ -62,10 +77,22 @@ export async function openWindow(req: OpenRequest): Promise<OpenedWindow> {
   if (req.mode === "window") {
     const session = await sessionFor(caller, cwd);
     const target =
-      req.placement === "after_current" && caller.window ? ["-a", "-t", caller.window] : ["-t", `${session}:`];
+      req.placement === "after_current" && caller.window
+        ? ["-a", "-t", caller.window]
+        : ["-t", `${session}:`];
     opened = await newWindow(tmux, target, req.title, cwd);
   } else {
-    const out = await tmux.run(["new-session", "-d", "-s", literalName(req.title), "-c", cwd, "-P", "-F", IDS]);
+    const out = await tmux.run([
+      "new-session",
+      "-d",
+      "-s",
+      literalName(req.title),
+      "-c",
+      cwd,
+      "-P",
+      "-F",
+      IDS,
+    ]);
     const [session, window, pane] = out.split(" ") as [string, string, string];
     opened = { session, window, pane };
     windowTitle = first.name ?? req.title;
@@ -81,7 +108,12 @@ export async function openWindow(req: OpenRequest): Promise<OpenedWindow> {
 }
 
 /** Makes `window` current in its session and brings the caller's client to it. */
-export async function focusWindow(caller: CallerTmux, mode: "window" | "session", session: string, window: string) {
+export async function focusWindow(
+  caller: CallerTmux,
+  mode: "window" | "session",
+  session: string,
+  window: string,
+) {
   await caller.tmux.run(["select-window", "-t", window]);
   if (mode === "session" || (caller.session && caller.session !== session)) {
     await switchCaller(caller, mode === "session" ? session : window);
@@ -95,7 +127,11 @@ export interface LiveWindow {
 }
 
 /** The window if it still exists and is still the one wm made for `worktree`. */
-export async function findWindow(tmux: Tmux, window: string, worktree: string): Promise<LiveWindow | undefined> {
+export async function findWindow(
+  tmux: Tmux,
+  window: string,
+  worktree: string,
+): Promise<LiveWindow | undefined> {
   const out = await tmux.tryRun([
     "display-message",
     "-p",
@@ -110,5 +146,7 @@ export async function findWindow(tmux: Tmux, window: string, worktree: string): 
 
 /** Kills the window (window mode) or the whole session (session mode). */
 export async function killWindow(tmux: Tmux, mode: "window" | "session", live: LiveWindow) {
-  await tmux.tryRun(mode === "session" ? ["kill-session", "-t", live.session] : ["kill-window", "-t", live.window]);
+  await tmux.tryRun(
+    mode === "session" ? ["kill-session", "-t", live.session] : ["kill-window", "-t", live.window],
+  );
 }

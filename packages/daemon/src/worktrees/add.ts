@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import path from "node:path";
 import { type ParsedParams, type Result, RpcError } from "@wm/protocol";
 import type { SafeGit } from "../git/safe-git.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
@@ -8,24 +7,43 @@ import { applyFileOps } from "./file-ops.ts";
 import { branchExists, checkedOut, currentBranch, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { withExclusiveLock } from "./lock.ts";
-import { assertBranchName, handleFor, printable, worktreeBaseDir, worktreePathFor } from "./names.ts";
+import {
+  assertBranchName,
+  controlChar,
+  handleFor,
+  printable,
+  worktreeBaseDir,
+  worktreePathFor,
+} from "./names.ts";
 import { gitOk, mainGit, type Repo, requireRepo } from "./repo.ts";
-import type { WorktreeService } from "./service.ts";
+import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 import { openEntryWindow } from "./window.ts";
 
 type AddParams = ParsedParams<"worktree.add">;
 
 /** The commit a new branch starts from: `--base`, else base_branch (`auto` = the main branch), else the main worktree's branch. */
-async function resolveBase(git: SafeGit, base: string | undefined, configured: string | undefined, main: string | undefined) {
+async function resolveBase(
+  git: SafeGit,
+  base: string | undefined,
+  configured: string | undefined,
+  main: string | undefined,
+) {
   let name = base ?? configured;
   if (name === "auto") name = await mainBranch(git, main);
   name ??= (await currentBranch(git)) ?? "HEAD";
-  if (name.startsWith("-") || /[\x00-\x1f\x7f]/.test(name)) {
+  if (name.startsWith("-") || controlChar(name) !== undefined) {
     throw new RpcError("InvalidParams", `"${printable(name)}" is not a valid base`);
   }
-  const res = await git.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${name}^{commit}`]);
-  if (res.code !== 0) throw new RpcError("InvalidParams", `base "${name}" is not a commit in this repository`);
+  const res = await git.run([
+    "rev-parse",
+    "--verify",
+    "--quiet",
+    "--end-of-options",
+    `${name}^{commit}`,
+  ]);
+  if (res.code !== 0)
+    throw new RpcError("InvalidParams", `base "${name}" is not a commit in this repository`);
   return { name, commit: res.stdout.trim() };
 }
 
@@ -37,7 +55,10 @@ async function undo(git: SafeGit, worktree: string, branch: string | undefined):
   if (branch) await git.run(["branch", "-D", branch]).catch(() => undefined);
 }
 
-export async function addWorktree(svc: WorktreeService, params: AddParams): Promise<Result<"worktree.add">> {
+export async function addWorktree(
+  svc: WorktreeService,
+  params: AddParams,
+): Promise<Result<"worktree.add">> {
   const { daemon } = svc;
   const repo: Repo = await requireRepo(params.cwd, await svc.state.all());
   assertBranchName(params.branch);
@@ -50,20 +71,38 @@ export async function addWorktree(svc: WorktreeService, params: AddParams): Prom
   const busy = `another \`wm add\` of "${handle}" in ${repo.root} is in progress`;
 
   return withExclusiveLock(daemon.paths.stateDir, [repo.commonDir, target], busy, async () => {
-    const known = (await svc.state.all()).find((e) => e.path === target || (e.repo === repo.root && e.handle === handle));
-    if (known) throw new RpcError("Conflict", `worktree "${handle}" already exists at ${known.path}; \`wm open ${handle}\` opens it`);
+    const known = (await svc.state.all()).find(
+      (e) => e.path === target || (e.repo === repo.root && e.handle === handle),
+    );
+    if (known)
+      throw new RpcError(
+        "Conflict",
+        `worktree "${handle}" already exists at ${known.path}; \`wm open ${handle}\` opens it`,
+      );
     if (existsSync(target)) {
-      throw new RpcError("Conflict", `${target} already exists; remove it or choose another branch name`);
+      throw new RpcError(
+        "Conflict",
+        `${target} already exists; remove it or choose another branch name`,
+      );
     }
     const exists = await branchExists(git, params.branch);
     if (exists) {
       const at = (await checkedOut(git)).get(params.branch);
-      if (at) throw new RpcError("Conflict", `branch "${params.branch}" is already checked out at ${at}`);
-      if (params.base) throw new RpcError("InvalidParams", `branch "${params.branch}" exists; --base applies only to a new branch`);
+      if (at)
+        throw new RpcError("Conflict", `branch "${params.branch}" is already checked out at ${at}`);
+      if (params.base)
+        throw new RpcError(
+          "InvalidParams",
+          `branch "${params.branch}" exists; --base applies only to a new branch`,
+        );
     }
-    const from = exists ? undefined : await resolveBase(git, params.base, config.base_branch, config.main_branch);
+    const from = exists
+      ? undefined
+      : await resolveBase(git, params.base, config.base_branch, config.main_branch);
     await mkdir(base, { recursive: true });
-    const args = from ? ["-b", params.branch, "--", target, from.commit] : ["--", target, params.branch];
+    const args = from
+      ? ["-b", params.branch, "--", target, from.commit]
+      : ["--", target, params.branch];
     try {
       await gitOk(git, ["worktree", "add", ...args], "Conflict");
     } catch (err) {
@@ -93,7 +132,7 @@ export async function addWorktree(svc: WorktreeService, params: AddParams): Prom
             WM_HANDLE: handle,
             WM_WORKTREE_PATH: record.worktreePath,
             WM_PROJECT_ROOT: repo.root,
-            WM_CONFIG_DIR: loaded.files.project ? path.dirname(loaded.files.project) : repo.root,
+            WM_CONFIG_DIR: configDirOf(loaded, repo.root),
           },
         },
         "the worktree was removed again",
@@ -119,7 +158,10 @@ export async function addWorktree(svc: WorktreeService, params: AddParams): Prom
       throw err;
     }
     svc.emit("worktree", "added", entry);
-    const opened = await openEntryWindow(svc, entry, config, { client: params.tmux, background: params.background });
+    const opened = await openEntryWindow(svc, entry, config, {
+      client: params.tmux,
+      background: params.background,
+    });
     svc.emit("worktree", "opened", opened.entry);
     return {
       worktree: await svc.summary(opened.entry),

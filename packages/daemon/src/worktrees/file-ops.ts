@@ -15,11 +15,15 @@ class Skip extends Error {}
 /** Creates the parent directories of `rel` inside `worktree`, refusing to pass through a symlink. */
 async function parentIn(worktree: string, rel: string): Promise<string> {
   let dir = worktree;
-  for (const part of path.dirname(rel).split("/").filter((p) => p && p !== ".")) {
+  for (const part of path
+    .dirname(rel)
+    .split("/")
+    .filter((p) => p && p !== ".")) {
     dir = path.join(dir, part);
     const st = await lstat(dir).catch(() => undefined);
     if (!st) await mkdir(dir, { mode: 0o755 });
-    else if (!st.isDirectory()) throw new Skip(`${path.relative(worktree, dir)} in the worktree is not a plain directory`);
+    else if (!st.isDirectory())
+      throw new Skip(`${path.relative(worktree, dir)} in the worktree is not a plain directory`);
   }
   return dir;
 }
@@ -37,11 +41,18 @@ async function clear(dest: string): Promise<boolean> {
 async function sourceIn(mainRoot: string, rel: string): Promise<string> {
   const real = await realpath(path.join(mainRoot, rel)).catch(() => undefined);
   if (!real) throw new Skip("does not exist (or is a dangling symlink)");
-  if (!isInside(real, mainRoot)) throw new Skip("resolves outside the repository (symlink); not followed");
+  if (!isInside(real, mainRoot))
+    throw new Skip("resolves outside the repository (symlink); not followed");
   return real;
 }
 
-async function copyTree(mainRoot: string, src: string, dest: string, worktree: string, depth = 0): Promise<void> {
+async function copyTree(
+  mainRoot: string,
+  src: string,
+  dest: string,
+  worktree: string,
+  depth = 0,
+): Promise<void> {
   if (depth > 64) throw new Skip("nested more than 64 levels deep (a symlink loop?)");
   const st = await lstat(src);
   if (st.isSymbolicLink()) {
@@ -51,7 +62,8 @@ async function copyTree(mainRoot: string, src: string, dest: string, worktree: s
   if (st.isDirectory()) {
     const existing = await lstat(dest).catch(() => undefined);
     if (!existing) await mkdir(dest, { mode: st.mode & 0o777 });
-    else if (!existing.isDirectory()) throw new Skip(`${path.relative(worktree, dest)} exists and is not a directory`);
+    else if (!existing.isDirectory())
+      throw new Skip(`${path.relative(worktree, dest)} exists and is not a directory`);
     for (const entry of await readdir(src)) {
       if (entry === ".git") continue;
       await copyTree(mainRoot, path.join(src, entry), path.join(dest, entry), worktree, depth + 1);
@@ -59,7 +71,8 @@ async function copyTree(mainRoot: string, src: string, dest: string, worktree: s
     return;
   }
   if (!st.isFile()) throw new Skip("not a regular file or directory");
-  if (!(await clear(dest))) throw new Skip(`${path.relative(worktree, dest)} is a directory in the worktree`);
+  if (!(await clear(dest)))
+    throw new Skip(`${path.relative(worktree, dest)} is a directory in the worktree`);
   await copyFile(src, dest, constants.COPYFILE_EXCL);
 }
 
@@ -78,7 +91,11 @@ export async function applyFileOps(opts: {
   const result: FileOpsResult = { copied: [], symlinked: [], skipped: [] };
   const mainRoot = await realpath(opts.mainRoot);
   const worktree = await realpath(opts.worktree);
-  const each = async (globs: readonly string[], op: (rel: string) => Promise<void>, done: string[]) => {
+  const each = async (
+    globs: readonly string[],
+    op: (rel: string) => Promise<void>,
+    done: string[],
+  ) => {
     for (const glob of globs) {
       const problem = globProblem(glob);
       if (problem) {
@@ -100,7 +117,12 @@ export async function applyFileOps(opts: {
     opts.copy,
     async (rel) => {
       const parent = await parentIn(worktree, rel);
-      await copyTree(mainRoot, path.join(mainRoot, rel), path.join(parent, path.basename(rel)), worktree);
+      await copyTree(
+        mainRoot,
+        path.join(mainRoot, rel),
+        path.join(parent, path.basename(rel)),
+        worktree,
+      );
     },
     result.copied,
   );

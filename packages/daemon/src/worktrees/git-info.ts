@@ -30,7 +30,8 @@ export async function checkedOut(git: SafeGit): Promise<Map<string, string>> {
   let current: string | undefined;
   for (const field of res.stdout.split("\0")) {
     if (field.startsWith("worktree ")) current = field.slice("worktree ".length);
-    else if (field.startsWith("branch refs/heads/") && current) out.set(field.slice("branch refs/heads/".length), current);
+    else if (field.startsWith("branch refs/heads/") && current)
+      out.set(field.slice("branch refs/heads/".length), current);
   }
   return out;
 }
@@ -42,8 +43,15 @@ export const FALLBACK_IDENTITY = { name: "wm", email: "wm@localhost" } as const;
  * user's ~/.gitconfig or $XDG_CONFIG_HOME/git/config (read as plain files, no includes), else "wm".
  */
 export async function commitIdentity(git: SafeGit, env: Env, homedir: string) {
-  const xdg = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(homedir, ".config");
-  const sources: string[][] = [[], ["--file", path.join(homedir, ".gitconfig")], ["--file", path.join(xdg, "git", "config")]];
+  const xdg =
+    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME)
+      ? env.XDG_CONFIG_HOME
+      : path.join(homedir, ".config");
+  const sources: string[][] = [
+    [],
+    ["--file", path.join(homedir, ".gitconfig")],
+    ["--file", path.join(xdg, "git", "config")],
+  ];
   for (const source of sources) {
     const get = async (key: string) => {
       const res = await git.run(["config", ...source, "--get", key]);

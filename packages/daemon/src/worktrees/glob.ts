@@ -25,7 +25,10 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf("]", i + 2);
       if (end < 0) re += "\\[";
       else {
-        const body = glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
+        const body = glob
+          .slice(i + 1, end)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\");
         re += `[${body}]`;
         i = end;
       }
@@ -41,17 +44,29 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** Every directory on the way to `parts` is a real directory, not a symlink. */
+async function plainDirs(root: string, parts: readonly string[]): Promise<boolean> {
+  let dir = root;
+  for (const part of parts) {
+    dir = path.join(dir, part);
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) return false;
+  }
+  return true;
+}
+
 /** Why `glob` cannot be used (absolute, `..`, empty), or undefined. */
 export function globProblem(glob: string): string | undefined {
   if (glob.trim() === "") return "empty pattern";
-  if (path.isAbsolute(glob)) return "absolute patterns are not allowed; give a path relative to the repository";
+  if (path.isAbsolute(glob))
+    return "absolute patterns are not allowed; give a path relative to the repository";
   if (glob.split("/").includes("..")) return '".." is not allowed';
   return undefined;
 }
 
 /**
  * Paths under `root` (relative, "/"-separated) matching `glob`. Walks only below the pattern's
- * literal prefix, never descends into symbolic links or `.git`, and stops at 10 000 matches.
+ * literal prefix, never through a symbolic link or into `.git`, and stops at 10 000 matches.
  */
 export async function expandGlob(root: string, glob: string): Promise<string[]> {
   const clean = glob.replace(/^\.\//, "").replace(/\/+$/, "");
@@ -61,10 +76,14 @@ export async function expandGlob(root: string, glob: string): Promise<string[]> 
     if (GLOB_CHARS.test(s)) break;
     literal.push(s);
   }
+  const parents = literal.length === segments.length ? literal.slice(0, -1) : literal;
+  if (!(await plainDirs(root, parents))) return [];
   if (literal.length === segments.length) {
     return (await lstat(path.join(root, clean)).catch(() => undefined)) ? [clean] : [];
   }
-  const maxDepth = clean.includes("**") ? Number.POSITIVE_INFINITY : segments.length - literal.length;
+  const maxDepth = clean.includes("**")
+    ? Number.POSITIVE_INFINITY
+    : segments.length - literal.length;
   const matcher = globToRegExp(clean);
   const out: string[] = [];
   const walk = async (rel: string, depth: number): Promise<void> => {

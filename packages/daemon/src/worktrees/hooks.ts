@@ -40,7 +40,9 @@ function runOne(spec: HookSpec, command: string): Promise<HookRun> {
     });
     const timer = setTimeout(() => {
       output += `\n[wm: killed after ${Math.round((spec.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s]`;
-      if (child.pid) process.kill(-child.pid, "SIGKILL");
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {}
     }, spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
@@ -61,11 +63,13 @@ export class HookFailedError extends RpcError {
     readonly runs: HookRun[],
     undone: string,
   ) {
-    super(
-      "Refused",
-      `${run.hook} hook \`${run.command}\` exited with ${run.code}; ${undone}`,
-      { hook: run.hook, command: run.command, exitCode: run.code, output: run.output, runs },
-    );
+    super("Refused", `${run.hook} hook \`${run.command}\` exited with ${run.code}; ${undone}`, {
+      hook: run.hook,
+      command: run.command,
+      exitCode: run.code,
+      output: run.output,
+      runs,
+    });
   }
 }
 

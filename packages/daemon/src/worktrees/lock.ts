@@ -14,7 +14,8 @@ async function holderAlive(file: string): Promise<boolean> {
 async function createLock(file: string): Promise<boolean> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+      const flags =
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
       const handle = await fs.open(file, flags, 0o600);
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();

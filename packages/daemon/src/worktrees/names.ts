@@ -1,7 +1,12 @@
 import path from "node:path";
 import { RpcError } from "@wm/protocol";
 
-const FORBIDDEN_CHARS = /[\x00-\x20\x7f~^:?*[\\]/;
+const FORBIDDEN_CHARS = new Set([..." ~^:?*[\\"]);
+
+/** The first ASCII control character (or DEL) in `text`, if any. */
+export function controlChar(text: string): string | undefined {
+  return [...text].find((c) => (c.codePointAt(0) ?? 0) < 0x20 || c === "\u007f");
+}
 
 /**
  * Why `name` is not a valid branch name, or undefined: git's `check-ref-format --branch` rules
@@ -10,12 +15,9 @@ const FORBIDDEN_CHARS = /[\x00-\x20\x7f~^:?*[\\]/;
 export function branchNameProblem(name: string): string | undefined {
   if (name.length === 0) return "it is empty";
   if (name.length > 200) return "it is longer than 200 characters";
-  const bad = FORBIDDEN_CHARS.exec(name);
-  if (bad) {
-    const ch = bad[0];
-    const shown = ch === " " ? "a space" : /[\x00-\x1f\x7f]/.test(ch) ? "a control character" : `"${ch}"`;
-    return `it contains ${shown}`;
-  }
+  if (controlChar(name) !== undefined) return "it contains a control character";
+  const bad = [...name].find((c) => FORBIDDEN_CHARS.has(c));
+  if (bad) return `it contains ${bad === " " ? "a space" : `"${bad}"`}`;
   if (name.startsWith("-")) return 'it starts with "-"';
   if (name === "@" || name === "HEAD") return `"${name}" is reserved`;
   if (name.includes("..")) return 'it contains ".."';
@@ -48,26 +50,34 @@ export type Naming = "full" | "basename";
 
 /** The worktree (and window) handle: `worktree_prefix` + the branch with "/" → "-", or its last segment. */
 export function handleFor(branch: string, naming: Naming, prefix = ""): string {
-  const base = naming === "basename" ? (branch.split("/").at(-1) ?? branch) : branch.replaceAll("/", "-");
+  const base =
+    naming === "basename" ? (branch.split("/").at(-1) ?? branch) : branch.replaceAll("/", "-");
   const handle = `${prefix}${base}`;
   const problem =
     handle === "." || handle === ".."
       ? "it is . or .."
       : handle.includes("/")
         ? 'it contains "/" (from worktree_prefix)'
-        : /[\x00-\x1f\x7f]/.test(handle)
+        : controlChar(handle) !== undefined
           ? "it contains a control character (from worktree_prefix)"
           : Buffer.byteLength(handle) > 200
             ? "it is longer than 200 bytes"
             : undefined;
   if (problem) {
-    throw new RpcError("InvalidParams", `the worktree name "${printable(handle)}" cannot be used: ${problem}`);
+    throw new RpcError(
+      "InvalidParams",
+      `the worktree name "${printable(handle)}" cannot be used: ${problem}`,
+    );
   }
   return handle;
 }
 
 /** `worktree_dir` with `~` and `{project}` expanded; relative to the main worktree; default `<repo>__worktrees` beside it. */
-export function worktreeBaseDir(configured: string | undefined, repoRoot: string, homedir: string): string {
+export function worktreeBaseDir(
+  configured: string | undefined,
+  repoRoot: string,
+  homedir: string,
+): string {
   const project = path.basename(repoRoot);
   if (!configured) return path.join(path.dirname(repoRoot), `${project}__worktrees`);
   let dir = configured.replaceAll("{project}", project);
@@ -80,7 +90,10 @@ export function worktreeBaseDir(configured: string | undefined, repoRoot: string
 export function worktreePathFor(base: string, handle: string): string {
   const full = path.resolve(base, handle);
   if (path.dirname(full) !== path.resolve(base) || path.basename(full) !== handle) {
-    throw new RpcError("InvalidParams", `the worktree "${printable(handle)}" would land outside ${base}`);
+    throw new RpcError(
+      "InvalidParams",
+      `the worktree "${printable(handle)}" would land outside ${base}`,
+    );
   }
   return full;
 }

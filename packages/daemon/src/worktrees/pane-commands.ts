@@ -29,7 +29,10 @@ function expand(command: string, config: WmConfig): { line: string; isAgent: boo
   const line = command.replace(PLACEHOLDER, (_m, named: string | undefined) => {
     isAgent = true;
     if (named !== undefined && !config.agents[named]) {
-      throw new RpcError("ConfigInvalid", `pane command "${command}" names agent "${named}", which the global agents map does not define`);
+      throw new RpcError(
+        "ConfigInvalid",
+        `pane command "${command}" names agent "${named}", which the global agents map does not define`,
+      );
     }
     return agentCommand(config, named ?? config.agent);
   });
@@ -46,7 +49,9 @@ export function paneCommand(command: string | undefined, ctx: PaneContext): stri
   const wm = ctx.wm.map(shellQuote).join(" ");
   const target = ctx.config.sandbox.target;
   if (!command) {
-    return ctx.sandbox && target === "all" ? `${wm} sandbox shell --worktree ${shellQuote(ctx.worktree)}` : undefined;
+    return ctx.sandbox && target === "all"
+      ? `${wm} sandbox shell --worktree ${shellQuote(ctx.worktree)}`
+      : undefined;
   }
   const { line, isAgent } = expand(command, ctx.config);
   if (!ctx.sandbox || (target !== "all" && !isAgent)) return line;

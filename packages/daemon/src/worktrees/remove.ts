@@ -1,25 +1,30 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import path from "node:path";
 import { type HookRun, type ParsedParams, type Result, RpcError } from "@wm/protocol";
 import type { WmConfig } from "../config/index.ts";
-import { tmuxAt } from "../tmux/client-target.ts";
-import { killWindow } from "../tmux/windows.ts";
 import { branchExists, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { withExclusiveLock } from "./lock.ts";
 import { gitOk, mainGit, worktreeGit } from "./repo.ts";
-import type { WorktreeService } from "./service.ts";
+import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 
 /** Uncommitted changes (tracked and untracked) in a worktree, as `git status --porcelain` lines. */
 export async function uncommitted(svc: WorktreeService, entry: WorktreeEntry): Promise<string[]> {
-  const out = await gitOk(worktreeGit(entry, svc.daemon.env), ["status", "--porcelain=v1", "--untracked-files=normal"]);
+  const out = await gitOk(worktreeGit(entry, svc.daemon.env), [
+    "status",
+    "--porcelain=v1",
+    "--untracked-files=normal",
+  ]);
   return out.split("\n").filter(Boolean);
 }
 
 /** Hook environment of a worktree. */
-export function hookVars(entry: WorktreeEntry, configDir: string, extra: Record<string, string> = {}) {
+export function hookVars(
+  entry: WorktreeEntry,
+  configDir: string,
+  extra: Record<string, string> = {},
+) {
   return {
     WM_HANDLE: entry.handle,
     WM_WORKTREE_PATH: entry.path,
@@ -30,13 +35,17 @@ export function hookVars(entry: WorktreeEntry, configDir: string, extra: Record<
 }
 
 /** Closes the window, removes the worktree (after the caller's status check) and deletes its branch. */
-export async function dismantle(svc: WorktreeService, entry: WorktreeEntry, deleteBranch: boolean): Promise<boolean> {
+export async function dismantle(
+  svc: WorktreeService,
+  entry: WorktreeEntry,
+  deleteBranch: boolean,
+): Promise<boolean> {
   const { env } = svc.daemon;
-  const live = await svc.liveWindow(entry);
-  if (live && entry.tmux) await killWindow(tmuxAt(entry.tmux.socketPath, env), entry.mode, live);
+  await svc.killWindow(entry);
   const repo = { root: entry.repo, commonDir: entry.commonDir };
   const git = mainGit(repo, env);
-  if (existsSync(entry.path)) await gitOk(git, ["worktree", "remove", "--force", entry.path], "Conflict");
+  if (existsSync(entry.path))
+    await gitOk(git, ["worktree", "remove", "--force", entry.path], "Conflict");
   await rm(entry.path, { recursive: true, force: true });
   await git.run(["worktree", "prune"]);
   let deleted = false;
@@ -48,6 +57,23 @@ export async function dismantle(svc: WorktreeService, entry: WorktreeEntry, dele
   return deleted;
 }
 
+/** The repository itself is gone: close the window and drop the record. */
+async function forget(
+  svc: WorktreeService,
+  entry: WorktreeEntry,
+): Promise<Result<"worktree.remove">> {
+  await svc.killWindow(entry);
+  await svc.state.delete(entry.path);
+  svc.emit("worktree", "removed", entry, { branchDeleted: false });
+  return {
+    handle: entry.handle,
+    path: entry.path,
+    branch: entry.branch,
+    branchDeleted: false,
+    hooks: [],
+  };
+}
+
 export async function runEntryHooks(
   svc: WorktreeService,
   entry: WorktreeEntry,
@@ -55,6 +81,7 @@ export async function runEntryHooks(
   configDir: string,
   hook: "pre_remove" | "pre_merge",
   extra: Record<string, string> = {},
+  undone = hook === "pre_remove" ? "nothing was removed" : "nothing was merged",
 ): Promise<HookRun[]> {
   return runHooks(
     {
@@ -65,7 +92,7 @@ export async function runEntryHooks(
       env: svc.daemon.env,
       vars: hookVars(entry, configDir, extra),
     },
-    hook === "pre_remove" ? "nothing was removed" : "nothing was merged",
+    undone,
   );
 }
 
@@ -75,37 +102,49 @@ export async function removeWorktree(
 ): Promise<Result<"worktree.remove">> {
   const entry = await svc.find(params.cwd, params.name);
   const busy = `worktree "${entry.handle}" is being changed by another wm command`;
-  return withExclusiveLock(svc.daemon.paths.stateDir, [entry.commonDir, entry.path], busy, async () => {
-    const loaded = await svc.loadConfig({ root: entry.repo, commonDir: entry.commonDir });
-    const present = existsSync(entry.path);
-    if (!params.force && present) {
-      const dirty = await uncommitted(svc, entry);
-      if (dirty.length > 0) {
-        throw new RpcError(
-          "Refused",
-          `worktree "${entry.handle}" has uncommitted changes:\n${dirty.slice(0, 10).join("\n")}\ncommit or discard them, or pass -f to remove anyway`,
-          { reason: "uncommitted", files: dirty },
-        );
+  return withExclusiveLock(
+    svc.daemon.paths.stateDir,
+    [entry.commonDir, entry.path],
+    busy,
+    async () => {
+      if (!existsSync(entry.commonDir)) return forget(svc, entry);
+      const loaded = await svc.loadConfig({ root: entry.repo, commonDir: entry.commonDir });
+      const present = existsSync(entry.path);
+      if (!params.force && present) {
+        const dirty = await uncommitted(svc, entry);
+        if (dirty.length > 0) {
+          throw new RpcError(
+            "Refused",
+            `worktree "${entry.handle}" has uncommitted changes:\n${dirty.slice(0, 10).join("\n")}\ncommit or discard them, or pass -f to remove anyway`,
+            { reason: "uncommitted", files: dirty },
+          );
+        }
       }
-    }
-    const git = mainGit({ root: entry.repo, commonDir: entry.commonDir }, svc.daemon.env);
-    if (!params.force && !params.keepBranch && (await branchExists(git, entry.branch))) {
-      const target = await mainBranch(git, loaded.config.main_branch);
-      const ahead = !(await branchExists(git, target))
-        ? "0"
-        : await gitOk(git, ["rev-list", "--count", `refs/heads/${target}..refs/heads/${entry.branch}`]);
-      if (Number(ahead.trim()) > 0) {
-        throw new RpcError(
-          "Refused",
-          `branch "${entry.branch}" has ${ahead.trim()} commit(s) not merged into ${target}; \`wm merge ${entry.handle}\` merges them, -f removes anyway, --keep-branch keeps the branch`,
-          { reason: "unmerged", commits: Number(ahead.trim()), target },
-        );
+      const git = mainGit({ root: entry.repo, commonDir: entry.commonDir }, svc.daemon.env);
+      if (!params.force && !params.keepBranch && (await branchExists(git, entry.branch))) {
+        const target = await mainBranch(git, loaded.config.main_branch);
+        const ahead = !(await branchExists(git, target))
+          ? "0"
+          : await gitOk(git, [
+              "rev-list",
+              "--count",
+              `refs/heads/${target}..refs/heads/${entry.branch}`,
+            ]);
+        if (Number(ahead.trim()) > 0) {
+          throw new RpcError(
+            "Refused",
+            `branch "${entry.branch}" has ${ahead.trim()} commit(s) not merged into ${target}; \`wm merge ${entry.handle}\` merges them, -f removes anyway, --keep-branch keeps the branch`,
+            { reason: "unmerged", commits: Number(ahead.trim()), target },
+          );
+        }
       }
-    }
-    const configDir = loaded.files.project ? path.dirname(loaded.files.project) : entry.repo;
-    const hooks = present ? await runEntryHooks(svc, entry, loaded.config, configDir, "pre_remove") : [];
-    const branchDeleted = await dismantle(svc, entry, !params.keepBranch);
-    svc.emit("worktree", "removed", entry, { branchDeleted });
-    return { handle: entry.handle, path: entry.path, branch: entry.branch, branchDeleted, hooks };
-  });
+      const configDir = configDirOf(loaded, entry.repo);
+      const hooks = present
+        ? await runEntryHooks(svc, entry, loaded.config, configDir, "pre_remove")
+        : [];
+      const branchDeleted = await dismantle(svc, entry, !params.keepBranch);
+      svc.emit("worktree", "removed", entry, { branchDeleted });
+      return { handle: entry.handle, path: entry.path, branch: entry.branch, branchDeleted, hooks };
+    },
+  );
 }

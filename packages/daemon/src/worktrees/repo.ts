@@ -29,8 +29,11 @@ async function mainOfLinked(dir: string): Promise<Repo | undefined> {
   const adminDir = await realpath(path.resolve(dir, pointer)).catch(() => undefined);
   if (!adminDir) return undefined;
   const named = (await readFile(path.join(adminDir, "commondir"), "utf8").catch(() => "")).trim();
-  const commonDir = named ? await realpath(path.resolve(adminDir, named)).catch(() => undefined) : undefined;
-  if (!commonDir || path.basename(commonDir) !== ".git" || (await kind(commonDir)) !== "dir") return undefined;
+  const commonDir = named
+    ? await realpath(path.resolve(adminDir, named)).catch(() => undefined)
+    : undefined;
+  if (!commonDir || path.basename(commonDir) !== ".git" || (await kind(commonDir)) !== "dir")
+    return undefined;
   if (path.dirname(adminDir) !== path.join(commonDir, "worktrees")) return undefined;
   const back = (await readFile(path.join(adminDir, "gitdir"), "utf8").catch(() => "")).trim();
   const backReal = await realpath(path.resolve(adminDir, back)).catch(() => undefined);
@@ -43,7 +46,10 @@ async function mainOfLinked(dir: string): Promise<Repo | undefined> {
  * nearest `.git` walking up: a directory is a main worktree, a file is followed only when the
  * admin dir it names points back at it. Never asks git to discover anything.
  */
-export async function repoOf(cwd: string, known: readonly WorktreeEntry[]): Promise<Repo | undefined> {
+export async function repoOf(
+  cwd: string,
+  known: readonly WorktreeEntry[],
+): Promise<Repo | undefined> {
   const real = await realpath(cwd).catch(() => path.resolve(cwd));
   const entry = known
     .filter((e) => isInside(real, e.path))
@@ -63,14 +69,21 @@ export async function repoOf(cwd: string, known: readonly WorktreeEntry[]): Prom
 export async function requireRepo(cwd: string, known: readonly WorktreeEntry[]): Promise<Repo> {
   const repo = await repoOf(cwd, known);
   if (!repo) {
-    throw new RpcError("NotFound", `${cwd} is not inside a git repository with a main worktree`, { cwd });
+    throw new RpcError("NotFound", `${cwd} is not inside a git repository with a main worktree`, {
+      cwd,
+    });
   }
   return repo;
 }
 
 /** safe-git in the main worktree. */
 export function mainGit(repo: Repo, env: Env, identity?: { name: string; email: string }): SafeGit {
-  return createSafeGit({ gitDir: repo.commonDir, workTree: repo.root, env: env as NodeJS.ProcessEnv, identity });
+  return createSafeGit({
+    gitDir: repo.commonDir,
+    workTree: repo.root,
+    env: env as NodeJS.ProcessEnv,
+    identity,
+  });
 }
 
 /** safe-git in a linked worktree, from the paths recorded when it was created. */

@@ -11,7 +11,7 @@ import {
 } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { tmuxAt } from "../tmux/client-target.ts";
-import { findWindow, type LiveWindow } from "../tmux/windows.ts";
+import { findWindow, killWindow, type LiveWindow } from "../tmux/windows.ts";
 import { isInside, type Repo, repoOf } from "./repo.ts";
 import { type WorktreeEntry, WorktreeState } from "./state-store.ts";
 import { mirrorSandboxStatus } from "./status.ts";
@@ -28,9 +28,16 @@ export class WorktreeService {
   async loadConfig(repo: Repo): Promise<LoadedConfig> {
     const { env, homedir } = this.daemon;
     try {
-      return await loadConfig({ cwd: repo.root, repoRoot: repo.root, mainWorktreeRoot: repo.root, env, homedir });
+      return await loadConfig({
+        cwd: repo.root,
+        repoRoot: repo.root,
+        mainWorktreeRoot: repo.root,
+        env,
+        homedir,
+      });
     } catch (err) {
-      if (err instanceof ConfigError) throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
+      if (err instanceof ConfigError)
+        throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
       throw err;
     }
   }
@@ -42,7 +49,11 @@ export class WorktreeService {
   /** The global file alone, for a window outside any repository. */
   async globalConfig(): Promise<WmConfig> {
     const { env, homedir } = this.daemon;
-    return (await loadGlobalConfig({ env, homedir }).catch(() => loadGlobalConfig({ env: {}, homedir: "/nonexistent" }))).config;
+    return (
+      await loadGlobalConfig({ env, homedir }).catch(() =>
+        loadGlobalConfig({ env: {}, homedir: "/nonexistent" }),
+      )
+    ).config;
   }
 
   async repoOf(cwd: string): Promise<Repo | undefined> {
@@ -75,13 +86,27 @@ export class WorktreeService {
       );
     }
     const where = repo ? ` in ${repo.root}` : "";
-    throw new RpcError("NotFound", `no worktree named "${name}"${where}; \`wm list\` shows them`, { name });
+    throw new RpcError("NotFound", `no worktree named "${name}"${where}; \`wm list\` shows them`, {
+      name,
+    });
   }
 
   /** The entry's window if it is still there and still wm's. */
   async liveWindow(entry: WorktreeEntry): Promise<LiveWindow | undefined> {
     if (!entry.tmux) return undefined;
-    return findWindow(tmuxAt(entry.tmux.socketPath, this.daemon.env), entry.tmux.window, entry.path);
+    return findWindow(
+      tmuxAt(entry.tmux.socketPath, this.daemon.env),
+      entry.tmux.window,
+      entry.path,
+    );
+  }
+
+  /** Kills the entry's window (its session in session mode); false when there was none. */
+  async killWindow(entry: WorktreeEntry): Promise<boolean> {
+    const live = await this.liveWindow(entry);
+    if (!live || !entry.tmux) return false;
+    await killWindow(tmuxAt(entry.tmux.socketPath, this.daemon.env), entry.mode, live);
+    return true;
   }
 
   async summary(entry: WorktreeEntry): Promise<WorktreeSummary> {
@@ -93,7 +118,12 @@ export class WorktreeService {
       repo: entry.repo,
       window:
         live && entry.tmux
-          ? { id: live.window, name: live.name, session: live.session, server: entry.tmux.socketPath }
+          ? {
+              id: live.window,
+              name: live.name,
+              session: live.session,
+              server: entry.tmux.socketPath,
+            }
           : null,
       status: entry.status,
       statusAt: entry.statusAt,
@@ -104,7 +134,12 @@ export class WorktreeService {
     };
   }
 
-  emit(topic: "status" | "worktree", type: string, entry: WorktreeEntry, extra: Record<string, unknown> = {}) {
+  emit(
+    topic: "status" | "worktree",
+    type: string,
+    entry: WorktreeEntry,
+    extra: Record<string, unknown> = {},
+  ) {
     this.daemon.events.emit(topic, type, {
       worktree: entry.path,
       handle: entry.handle,
@@ -113,6 +148,11 @@ export class WorktreeService {
       ...extra,
     });
   }
+}
+
+/** `WM_CONFIG_DIR` for hooks: the directory of the project file, else the main worktree. */
+export function configDirOf(loaded: LoadedConfig, repoRoot: string): string {
+  return loaded.files.project ? path.dirname(loaded.files.project) : repoRoot;
 }
 
 const services = new WeakMap<DaemonContext, WorktreeService>();

@@ -70,7 +70,10 @@ export class WorktreeState {
       } else {
         const aside = `${this.file}.unreadable-${Date.now()}`;
         await fs.rename(this.file, aside);
-        this.log.error({ file: this.file, aside }, "worktree state file is unreadable; moved aside, starting empty");
+        this.log.error(
+          { file: this.file, aside },
+          "worktree state file is unreadable; moved aside, starting empty",
+        );
       }
     }
     this.#entries ??= entries;

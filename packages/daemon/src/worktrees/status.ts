@@ -14,7 +14,13 @@ async function callerWindow(svc: WorktreeService, params: SetParams) {
   const caller = await callerTmux(params.tmux, svc.daemon.env);
   const window = params.window ?? caller.window;
   if (!window) return undefined;
-  const owner = await caller.tmux.tryRun(["display-message", "-p", "-t", window, "#{window_id}\t#{@wm_worktree}"]);
+  const owner = await caller.tmux.tryRun([
+    "display-message",
+    "-p",
+    "-t",
+    window,
+    "#{window_id}\t#{@wm_worktree}",
+  ]);
   const [id, worktree] = owner?.split("\t") ?? [];
   if (id !== window) return undefined;
   return { tmux: caller.tmux, window, worktree: worktree || undefined };
@@ -46,42 +52,78 @@ export async function applyStatus(
   if (!updated) return { entry, changed: false };
   if (changed && updated.tmux && (await svc.liveWindow(updated))) {
     const config = await svc.config({ root: updated.repo, commonDir: updated.commonDir });
-    await showEntryStatus(tmuxAt(updated.tmux.socketPath, svc.daemon.env), updated, config).catch((err) =>
-      svc.daemon.log.warn({ err, worktree: updated.path }, "showing the status in tmux failed"),
+    await showEntryStatus(tmuxAt(updated.tmux.socketPath, svc.daemon.env), updated, config).catch(
+      (err) =>
+        svc.daemon.log.warn({ err, worktree: updated.path }, "showing the status in tmux failed"),
     );
   }
-  if (changed) svc.emit("status", "changed", updated, { status, window: updated.tmux?.window ?? null });
+  if (changed)
+    svc.emit("status", "changed", updated, { status, window: updated.tmux?.window ?? null });
   return { entry: updated, changed };
 }
 
 /** A tmux window wm does not know (an agent started by hand): options and name only. */
-async function untrackedWindow(tmux: Tmux, window: string, status: AgentStatus | null, icon: string | null) {
-  const name = await tmux.run(["display-message", "-p", "-t", window, "#{?@wm_title,#{@wm_title},#{window_name}}"]);
+async function untrackedWindow(
+  tmux: Tmux,
+  window: string,
+  status: AgentStatus | null,
+  icon: string | null,
+) {
+  const name = await tmux.run([
+    "display-message",
+    "-p",
+    "-t",
+    window,
+    "#{?@wm_title,#{@wm_title},#{window_name}}",
+  ]);
   await tmux.run(["set-option", "-w", "-t", window, "@wm_title", name]);
   await showStatus(tmux, window, { status, icon, title: name });
 }
 
-export async function setStatus(svc: WorktreeService, params: SetParams): Promise<Result<"worktree.statusSet">> {
+export async function setStatus(
+  svc: WorktreeService,
+  params: SetParams,
+): Promise<Result<"worktree.statusSet">> {
   const status = params.status === "clear" ? null : params.status;
   const { entry, window } = await target(svc, params);
   if (entry) {
     const done = await applyStatus(svc, entry, status, params.onlyIf);
-    return { worktree: entry.path, handle: entry.handle, status: done.entry.status, changed: done.changed };
+    return {
+      worktree: entry.path,
+      handle: entry.handle,
+      status: done.entry.status,
+      changed: done.changed,
+    };
   }
-  if (window && !window.worktree) {
-    const current = (await window.tmux.tryRun(["show-options", "-wqv", "-t", window.window, "@wm_status"])) || null;
+  if (window) {
+    const current =
+      (await window.tmux.tryRun(["show-options", "-wqv", "-t", window.window, "@wm_status"])) ||
+      null;
     if (params.onlyIf && !(current && params.onlyIf.includes(current as AgentStatus))) {
-      return { worktree: null, handle: null, status: current as AgentStatus | null, changed: false };
+      return {
+        worktree: null,
+        handle: null,
+        status: current as AgentStatus | null,
+        changed: false,
+      };
     }
     const repo = params.worktree ? await svc.repoOf(params.worktree) : undefined;
     const icon = iconFor(repo ? await svc.config(repo) : await svc.globalConfig(), status);
     await untrackedWindow(window.tmux, window.window, status, icon);
     const server = await socketPathOf(window.tmux);
-    svc.daemon.events.emit("status", "changed", { worktree: params.worktree ?? null, window: window.window, server, status });
+    svc.daemon.events.emit("status", "changed", {
+      worktree: params.worktree ?? null,
+      window: window.window,
+      server,
+      status,
+    });
     return { worktree: null, handle: null, status, changed: current !== status };
   }
   const where = params.worktree ?? params.window ?? params.tmux?.pane;
-  throw new RpcError("NotFound", `${where} is not in a worktree or tmux window wm knows; \`wm add\` creates one`);
+  throw new RpcError(
+    "NotFound",
+    `${where} is not in a worktree or tmux window wm knows; \`wm add\` creates one`,
+  );
 }
 
 export async function listWorktrees(
@@ -103,11 +145,17 @@ export async function listWorktrees(
  */
 export function mirrorSandboxStatus(svc: WorktreeService): () => void {
   return svc.daemon.events.subscribe(["status"], (event) => {
-    const { sandbox, worktree, status } = event.data as { sandbox?: unknown; worktree?: unknown; status?: unknown };
+    const { sandbox, worktree, status } = event.data as {
+      sandbox?: unknown;
+      worktree?: unknown;
+      status?: unknown;
+    };
     if (typeof sandbox !== "string" || typeof worktree !== "string") return;
     void svc.state
       .get(worktree)
-      .then((entry) => (entry ? applyStatus(svc, entry, (status as AgentStatus | null) ?? null) : undefined))
+      .then((entry) =>
+        entry ? applyStatus(svc, entry, (status as AgentStatus | null) ?? null) : undefined,
+      )
       .catch((err) => svc.daemon.log.warn({ err, worktree }, "mirroring a sandbox status failed"));
   });
 }

@@ -50,7 +50,10 @@ export async function openEntryWindow(
       mode: entry.mode,
       title,
       cwd: entry.path,
-      windows: windowSpecs({ config, worktree: entry.path, sandbox: entry.sandbox, wm }, entry.mode),
+      windows: windowSpecs(
+        { config, worktree: entry.path, sandbox: entry.sandbox, wm },
+        entry.mode,
+      ),
       placement: config.window_placement ?? "after_current",
       background: opts.background,
     });
@@ -70,7 +73,11 @@ export async function openEntryWindow(
     if (updated.status) await showEntryStatus(caller.tmux, updated, config);
     const hook = focusClearCommand(env, paths.runtimeDir);
     if (hook) await installFocusHook(caller.tmux, opened.session, hook);
-    else svc.daemon.log.warn({ runtimeDir: paths.runtimeDir }, "paths need quoting; focus hook not installed");
+    else
+      svc.daemon.log.warn(
+        { runtimeDir: paths.runtimeDir },
+        "paths need quoting; focus hook not installed",
+      );
     return { entry: updated, panes: opened.panes };
   } catch (err) {
     if (!(err instanceof TmuxError)) throw err;

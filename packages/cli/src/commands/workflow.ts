@@ -1,0 +1,23 @@
+import { addCommand } from "./add.ts";
+import { closeCommand } from "./close.ts";
+import { listCommand } from "./list.ts";
+import { mergeCommand } from "./merge.ts";
+import { openCommand } from "./open.ts";
+import { rmCommand } from "./rm.ts";
+import { setupCommand } from "./setup.ts";
+import type { CommandSpec } from "./spec.ts";
+import { statusCommand } from "./status.ts";
+import { waitCommand } from "./wait.ts";
+
+/** The worktree + tmux workflow commands, in the order `wm --help` lists them. */
+export const workflowCommands: readonly CommandSpec[] = [
+  addCommand,
+  listCommand,
+  openCommand,
+  closeCommand,
+  mergeCommand,
+  rmCommand,
+  statusCommand,
+  waitCommand,
+  setupCommand,
+];
