@@ -55,7 +55,7 @@ describe("sandbox images", () => {
       { env: home.env },
     );
     expect(res.code).toBe(3);
-    expect(res.stderr).toContain("recipe 0");
+    expect(res.stderr).toContain("image version 0");
     expect(res.stderr).toContain("wm sandbox build --agent staletest");
   });
 

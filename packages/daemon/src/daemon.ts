@@ -20,6 +20,7 @@ import { probeSocket } from "./lifecycle/socket-probe.ts";
 import { acquireStartLock } from "./lifecycle/start-lock.ts";
 import type { Logger } from "./log.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
+import { worktreeService } from "./worktrees/service.ts";
 
 /** How long in-flight calls may take to finish once the daemon is asked to stop. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -99,6 +100,8 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
   };
 
   context.sandboxes = new SandboxManager(context);
+  // Mirrors sandboxed agents' status into their tmux windows from the start.
+  worktreeService(context);
   const inheritedFd = inheritedListenFd(env, pid);
   await ensureOwnerOnlyDir(paths.runtimeDir, { uid });
   await ensureOwnerOnlyDir(paths.stateDir, { uid, tightenMode: true });

@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { RpcError } from "@wm/protocol/errors";
 import { WM_VERSION } from "@wm/protocol/version";
 import { readEndpoint } from "./endpoint.ts";
@@ -15,12 +16,10 @@ export const HOST_ONLY = new Set([
   "doctor",
   "sandbox",
   "completions",
-  "add",
   "list",
   "open",
   "close",
   "rm",
-  "merge",
   "dashboard",
   "wait",
   "setup",
@@ -32,6 +31,9 @@ Usage:
   wm status set working|waiting|done|clear   report the agent's status to the host
   wm status [--json]                        show the status recorded for this sandbox
   wm notify MESSAGE                         show MESSAGE to the user on the host
+  wm add BRANCH [-p PROMPT] [--base REF]    start another sandboxed agent in a new worktree
+  wm merge [NAME] [--into BRANCH] [--rebase|--squash]
+                                            merge this sandbox's own worktree (only that one)
 
 Everything else is a host command and is refused here.
 Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon unreachable, 6 refused.
@@ -79,6 +81,47 @@ export async function runShim(
       io.stderr.write("wm: usage: wm status [--json] | wm status set working|waiting|done|clear\n");
       return 2;
     }
+    if (cmd === "add") {
+      const { positionals, values } = parseArgs({
+        args: rest,
+        options: { prompt: { type: "string", short: "p" }, base: { type: "string" } },
+        allowPositionals: true,
+      });
+      if (positionals.length !== 1) {
+        io.stderr.write("wm: usage: wm add BRANCH [-p PROMPT] [--base REF]\n");
+        return 2;
+      }
+      const res = await guestCall(endpoint(), "agent.spawn", {
+        branch: positionals[0] as string,
+        ...(values.prompt ? { prompt: values.prompt } : {}),
+        ...(values.base ? { base: values.base } : {}),
+      });
+      io.stdout.write(`started ${res.handle} in ${res.path}\n`);
+      return 0;
+    }
+    if (cmd === "merge") {
+      const { positionals, values } = parseArgs({
+        args: rest,
+        options: {
+          into: { type: "string" },
+          rebase: { type: "boolean" },
+          squash: { type: "boolean" },
+        },
+        allowPositionals: true,
+      });
+      if (positionals.length > 1 || (values.rebase && values.squash)) {
+        io.stderr.write("wm: usage: wm merge [NAME] [--into BRANCH] [--rebase|--squash]\n");
+        return 2;
+      }
+      const strategy = values.rebase ? "rebase" : values.squash ? "squash" : undefined;
+      const res = await guestCall(endpoint(), "agent.merge", {
+        ...(positionals[0] ? { name: positionals[0] } : {}),
+        ...(values.into ? { into: values.into } : {}),
+        ...(strategy ? { strategy } : {}),
+      });
+      io.stdout.write(`merged ${res.branch} into ${res.target} (${res.commit.slice(0, 12)})\n`);
+      return 0;
+    }
     if (cmd === "notify") {
       const message = rest.join(" ").trim();
       if (!message) {
@@ -90,6 +133,7 @@ export async function runShim(
     }
   } catch (err) {
     io.stderr.write(`wm: ${(err as Error).message}\n`);
+    if (String((err as { code?: unknown }).code ?? "").startsWith("ERR_PARSE_ARGS")) return 2;
     if (err instanceof RpcError) return err.is("Refused") || err.is("Unauthorized") ? 6 : 1;
     return 3;
   }

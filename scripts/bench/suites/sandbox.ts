@@ -13,7 +13,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
       out += d;
     });
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`)),
+    );
   });
 }
 
@@ -41,8 +43,25 @@ export const sandboxSuite: BenchSuite = {
     await run(process.execPath, [WM_BIN, "sandbox", "build", "--agent", "demo"], home.env);
     const n = ctx.quick ? 5 : 20;
     const image = "wm-sandbox:demo";
-    const subject = summarize(await sample(n, () => run(process.execPath, [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "true"], home.env).then(() => undefined), 1));
-    const baseline = summarize(await sample(n, () => run("docker", ["run", "--rm", image, "true"], home.env).then(() => undefined), 1));
+    const subject = summarize(
+      await sample(
+        n,
+        () =>
+          run(
+            process.execPath,
+            [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "true"],
+            home.env,
+          ).then(() => undefined),
+        1,
+      ),
+    );
+    const baseline = summarize(
+      await sample(
+        n,
+        () => run("docker", ["run", "--rm", image, "true"], home.env).then(() => undefined),
+        1,
+      ),
+    );
     const rows: BenchRow[] = [
       {
         suite: "sandbox",

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
@@ -29,12 +31,38 @@ export const addCommand = defineCommand({
       short: "b",
       description: "open the window without switching to it",
     },
+    prompt: { type: "string", short: "p", valueName: "TEXT", description: "prompt for the agent" },
+    "prompt-file": {
+      type: "string",
+      short: "P",
+      valueName: "FILE",
+      description: "read the agent's prompt from FILE",
+    },
+    agent: {
+      type: "string",
+      valueName: "NAME",
+      description: "agent for this worktree instead of the configured one",
+    },
+    "open-if-exists": {
+      type: "boolean",
+      description: "open the worktree's window if it exists already",
+    },
   },
   run: async (ctx) => {
     if (ctx.options.sandbox && ctx.options["no-sandbox"]) {
       throw new UsageError("--sandbox and --no-sandbox exclude each other");
     }
     const sandbox = ctx.options.sandbox ? true : ctx.options["no-sandbox"] ? false : undefined;
+    if (typeof ctx.options.prompt === "string" && typeof ctx.options["prompt-file"] === "string") {
+      throw new UsageError("-p/--prompt and -P/--prompt-file exclude each other");
+    }
+    let prompt = typeof ctx.options.prompt === "string" ? ctx.options.prompt : undefined;
+    if (typeof ctx.options["prompt-file"] === "string") {
+      const file = path.resolve(ctx.cwd, ctx.options["prompt-file"]);
+      prompt = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read the prompt file ${file}: ${err.code ?? err.message}`);
+      });
+    }
     const tmux = tmuxClientFromEnv(ctx.env);
     const res = await ctx
       .daemon((c) =>
@@ -44,6 +72,9 @@ export const addCommand = defineCommand({
           ...(typeof ctx.options.base === "string" ? { base: ctx.options.base } : {}),
           ...(sandbox !== undefined ? { sandbox } : {}),
           background: ctx.options.background === true,
+          openIfExists: ctx.options["open-if-exists"] === true,
+          ...(prompt ? { prompt } : {}),
+          ...(typeof ctx.options.agent === "string" ? { agent: ctx.options.agent } : {}),
           ...(tmux ? { tmux } : {}),
         }),
       )

@@ -15,11 +15,11 @@ export async function imageChecks(
     [`${backend.runtime} sandbox image`, sandboxImage],
   ] as const) {
     try {
-      const c = await checkImage(backend, image, agent);
+      const c = await checkImage(backend, image);
       out.push({
         name,
-        status: c.state === "ok" || c.state === "custom" ? "ok" : "warn",
-        detail: c.detail,
+        status: c.state === "ok" && !c.warning ? "ok" : "warn",
+        detail: c.warning ? `${c.detail}; ${c.warning}` : c.detail,
         ...(c.fix ? { fix: c.fix } : {}),
       });
     } catch (err) {

@@ -1,6 +1,7 @@
 import { RpcError } from "@wm/protocol";
 import type { CallContext } from "../context.ts";
 import type { HandlerTable } from "../rpc/dispatch.ts";
+import { agentMerge, agentSpawn } from "./spawn-merge.ts";
 
 function sandboxOf(call: CallContext) {
   if (!call.sandbox) throw new RpcError("Refused", "this method is served to sandboxes only");
@@ -21,6 +22,8 @@ export const guestHandlers: HandlerTable = {
     const record = sandboxOf(call);
     return { status: record.agentStatus, worktree: record.worktree, sandbox: record.id };
   },
+  "agent.spawn": agentSpawn,
+  "agent.merge": agentMerge,
   "agent.notify": (params, call) => {
     const record = sandboxOf(call);
     call.daemon.log.info({ sandbox: record.id, message: params.message }, "agent notification");

@@ -1,53 +1,47 @@
-import { constants, promises as fs } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { assertKnownAgent } from "./agents.ts";
-import { SANDBOX_PATH } from "./dockerfile.ts";
 import { sandboxImageName } from "./image-labels.ts";
 
-export class DockerfileExistsError extends Error {}
-
-/** A commented Dockerfile that starts from wm's sandbox image, for users to extend. */
 export function customDockerfile(agent: string): string {
-  const base = sandboxImageName(assertKnownAgent(agent));
-  return `# A custom wm sandbox image. Build and use it:
-#   docker build -t my-sandbox .            (or: podman build -t my-sandbox .)
-#   then in ~/.config/workmux/config.yaml:   sandbox: { image: my-sandbox }
-# It starts from ${base} (wm sandbox build --agent ${agent}), which already has git,
-# certificates, HOME=/home/agent and the mount point of the in-sandbox wm (/opt/wm).
-FROM ${base}
+  const from = sandboxImageName(assertKnownAgent(agent));
+  return `# A custom wm sandbox image for the "${agent}" agent.
+#
+# Build it and tell wm to use it:
+#   docker build -t my-sandbox:${agent} .        (or podman build)
+# and in ~/.config/workmux/config.yaml (or the project's .workmux.yaml):
+#   sandbox:
+#     image: my-sandbox:${agent}
+#
+# Keep building FROM ${from} (\`wm sandbox build --agent ${agent}\` makes it): it
+# provides what wm needs inside a sandbox: WM_SANDBOX_GUEST=1, /opt/wm/bin on PATH (the wm
+# shim is mounted there when the sandbox starts), a writable HOME=/home/agent, and git's
+# safe.directory. Rebuild this image after rebuilding ${from}.
+#
+# Instructions here run as root; the sandbox itself runs as your own UID:GID.
+FROM ${from}
 
-# Tools your agent needs, from Debian's packages:
-# RUN apt-get update && apt-get install -y --no-install-recommends build-essential python3 \\
+# Example: more tools for the agent.
+# RUN apt-get update \\
+#  && apt-get install -y --no-install-recommends ripgrep python3 \\
 #  && rm -rf /var/lib/apt/lists/*
-
-# If you start FROM another image instead, keep wm's shim first on PATH:
-ENV PATH=${SANDBOX_PATH}
 `;
 }
 
+/** Writes `dir/Dockerfile` for a custom image; refuses to replace one unless `force`. */
 export async function initDockerfile(
   dir: string,
-  opts: { agent: string; force: boolean },
-): Promise<string> {
+  opts: { agent: string; force?: boolean },
+): Promise<{ file: string }> {
   const file = path.join(dir, "Dockerfile");
-  const flags =
-    constants.O_WRONLY |
-    constants.O_CREAT |
-    constants.O_NOFOLLOW |
-    (opts.force ? constants.O_TRUNC : constants.O_EXCL);
-  let handle: fs.FileHandle;
+  const text = customDockerfile(opts.agent);
   try {
-    handle = await fs.open(file, flags, 0o644);
+    await writeFile(file, text, { mode: 0o644, flag: opts.force ? "w" : "wx" });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new DockerfileExistsError(`${file} already exists; pass --force to overwrite it`);
-    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw new Error(`${file} already exists; pass --force to replace it`);
+    if (code === "ENOENT") throw new Error(`directory ${dir} does not exist`);
     throw err;
   }
-  try {
-    await handle.writeFile(customDockerfile(opts.agent));
-  } finally {
-    await handle.close();
-  }
-  return file;
+  return { file };
 }

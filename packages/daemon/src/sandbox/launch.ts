@@ -107,7 +107,7 @@ export async function requireImage(
   image: string,
   agent: string,
 ): Promise<void> {
-  const check = await checkImage(backend, image, agent);
+  const check = await checkImage(backend, image);
   if (check.state === "missing" || check.state === "stale") {
     throw new RpcError(
       "Unavailable",

@@ -6,6 +6,7 @@ import type { ContainerBackend, RuntimeName } from "../backends/types.ts";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
+import { worktreeService } from "../worktrees/service.ts";
 import { MountRefusedError } from "./extra-mounts.ts";
 import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
 import {
@@ -99,7 +100,12 @@ export class SandboxManager {
     const { daemon } = this;
     let worktree: WorktreeRecord;
     try {
-      worktree = await this.#worktrees.get(req.worktree);
+      worktree = await this.#worktrees.get(req.worktree, async (real) => {
+        const entry = (await worktreeService(daemon).state.all()).find((e) => e.path === real);
+        return entry
+          ? { worktreePath: entry.path, commonDir: entry.commonDir, adminDir: entry.adminDir }
+          : undefined;
+      });
     } catch (err) {
       if (err instanceof GitLayoutError || (err as NodeJS.ErrnoException).code === "ENOENT") {
         throw new RpcError(

@@ -16,8 +16,17 @@ export class WorktreeStore {
     this.#file = path.join(stateDir, "worktrees.json");
   }
 
-  async get(worktreePath: string): Promise<WorktreeRecord> {
+  /**
+   * @param recordedAtCreation what `wm add` recorded when it made the worktree, if it did;
+   * preferred over anything read now.
+   */
+  async get(
+    worktreePath: string,
+    recordedAtCreation?: (real: string) => Promise<WorktreeRecord | undefined>,
+  ): Promise<WorktreeRecord> {
     const real = await fs.realpath(worktreePath);
+    const fromAdd = await recordedAtCreation?.(real);
+    if (fromAdd) return fromAdd;
     const records = await this.#load();
     const known = records[real];
     if (known) return known;

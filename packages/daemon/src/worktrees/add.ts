@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { chown, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { type ParsedParams, type Result, RpcError } from "@wm/protocol";
+import type { WmConfig } from "../config/index.ts";
 import type { SafeGit } from "../git/safe-git.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
 import { applyFileOps } from "./file-ops.ts";
@@ -55,6 +57,40 @@ async function undo(git: SafeGit, worktree: string, branch: string | undefined):
   if (branch) await git.run(["branch", "-D", branch]).catch(() => undefined);
 }
 
+/** The prompt goes in a file in the worktree (as workmux does); the pane reads it from there. */
+async function writePrompt(worktree: string, handle: string, prompt: string): Promise<string> {
+  const dir = path.join(worktree, ".workmux");
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `PROMPT-${handle.replace(/[^A-Za-z0-9_.-]/g, "-")}.md`);
+  await writeFile(file, prompt.endsWith("\n") ? prompt : `${prompt}\n`, { mode: 0o644 });
+  const st = await stat(worktree);
+  await chown(dir, st.uid, st.gid).catch(() => undefined);
+  await chown(file, st.uid, st.gid).catch(() => undefined);
+  return file;
+}
+
+/** `--open-if-exists`: the existing worktree's window, opened (or selected) instead of an error. */
+async function openExisting(
+  svc: WorktreeService,
+  entry: WorktreeEntry,
+  config: WmConfig,
+  params: AddParams,
+): Promise<Result<"worktree.add">> {
+  const opened = await openEntryWindow(svc, entry, config, {
+    client: params.tmux,
+    background: params.background,
+  });
+  svc.emit("worktree", "opened", opened.entry);
+  return {
+    worktree: await svc.summary(opened.entry),
+    branchCreated: false,
+    base: null,
+    files: { copied: [], symlinked: [], skipped: [] },
+    hooks: [],
+    panes: opened.panes,
+  };
+}
+
 export async function addWorktree(
   svc: WorktreeService,
   params: AddParams,
@@ -74,6 +110,7 @@ export async function addWorktree(
     const known = (await svc.state.all()).find(
       (e) => e.path === target || (e.repo === repo.root && e.handle === handle),
     );
+    if (known && params.openIfExists) return openExisting(svc, known, config, params);
     if (known)
       throw new RpcError(
         "Conflict",
@@ -147,6 +184,7 @@ export async function addWorktree(
         adminDir: record.adminDir,
         mode: config.mode,
         sandbox: params.sandbox ?? config.sandbox.enabled,
+        ...(params.agent ? { agent: params.agent } : {}),
         tmux: null,
         status: null,
         statusAt: null,
@@ -158,9 +196,13 @@ export async function addWorktree(
       throw err;
     }
     svc.emit("worktree", "added", entry);
+    const promptFile = params.prompt
+      ? await writePrompt(entry.path, handle, params.prompt)
+      : undefined;
     const opened = await openEntryWindow(svc, entry, config, {
       client: params.tmux,
       background: params.background,
+      promptFile,
     });
     svc.emit("worktree", "opened", opened.entry);
     return {

@@ -22,9 +22,17 @@ export interface PaneContext {
   sandbox: boolean;
   /** argv of the `wm` CLI. */
   wm: readonly string[];
+  /** Agent for `<agent>` instead of the configured one. */
+  agent?: string | undefined;
+  /** A prompt file in the worktree, passed to the agent as its first argument. */
+  promptFile?: string | undefined;
 }
 
-function expand(command: string, config: WmConfig): { line: string; isAgent: boolean } {
+function expand(
+  command: string,
+  config: WmConfig,
+  agent: string,
+): { line: string; isAgent: boolean } {
   let isAgent = false;
   const line = command.replace(PLACEHOLDER, (_m, named: string | undefined) => {
     isAgent = true;
@@ -34,9 +42,9 @@ function expand(command: string, config: WmConfig): { line: string; isAgent: boo
         `pane command "${command}" names agent "${named}", which the global agents map does not define`,
       );
     }
-    return agentCommand(config, named ?? config.agent);
+    return agentCommand(config, named ?? agent);
   });
-  const program = agentCommand(config, config.agent).split(" ")[0];
+  const program = agentCommand(config, agent).split(" ")[0];
   return { line, isAgent: isAgent || line.split(/\s+/)[0] === program };
 }
 
@@ -53,7 +61,12 @@ export function paneCommand(command: string | undefined, ctx: PaneContext): stri
       ? `${wm} sandbox shell --worktree ${shellQuote(ctx.worktree)}`
       : undefined;
   }
-  const { line, isAgent } = expand(command, ctx.config);
+  const expanded = expand(command, ctx.config, ctx.agent ?? ctx.config.agent);
+  const isAgent = expanded.isAgent;
+  const line =
+    isAgent && ctx.promptFile
+      ? `${expanded.line} "$(cat ${shellQuote(ctx.promptFile)})"`
+      : expanded.line;
   if (!ctx.sandbox || (target !== "all" && !isAgent)) return line;
   return `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- ${line}`;
 }

@@ -12,6 +12,7 @@ import {
 import type { DaemonContext } from "../context.ts";
 import { tmuxAt } from "../tmux/client-target.ts";
 import { findWindow, killWindow, type LiveWindow } from "../tmux/windows.ts";
+import { DiffStats } from "./diff-stats.ts";
 import { isInside, type Repo, repoOf } from "./repo.ts";
 import { type WorktreeEntry, WorktreeState } from "./state-store.ts";
 import { mirrorSandboxStatus } from "./status.ts";
@@ -19,9 +20,11 @@ import { mirrorSandboxStatus } from "./status.ts";
 /** The daemon's worktree state and the lookups every worktree handler shares. One per daemon. */
 export class WorktreeService {
   readonly state: WorktreeState;
+  readonly diffs: DiffStats;
 
   constructor(readonly daemon: DaemonContext) {
     this.state = new WorktreeState(daemon.paths.stateDir, daemon.log);
+    this.diffs = new DiffStats(this);
   }
 
   /** Global file + the main worktree's project file: hooks and pane commands come from nowhere else. */
@@ -131,6 +134,7 @@ export class WorktreeService {
       createdAt: entry.createdAt,
       sandbox: entry.sandbox,
       exists: existsSync(entry.path),
+      diff: await this.diffs.get(entry),
     };
   }
 

@@ -16,6 +16,8 @@ const entrySchema = z.object({
   adminDir: z.string(),
   mode: z.enum(["window", "session"]),
   sandbox: z.boolean(),
+  /** Agent chosen with `wm add --agent`, instead of the configured one. */
+  agent: z.string().optional(),
   tmux: z
     .object({ socketPath: z.string(), session: z.string(), window: z.string(), title: z.string() })
     .nullable(),

@@ -38,7 +38,7 @@ export async function openEntryWindow(
   svc: WorktreeService,
   entry: WorktreeEntry,
   config: WmConfig,
-  opts: { client: TmuxClient | undefined; background: boolean },
+  opts: { client: TmuxClient | undefined; background: boolean; promptFile?: string | undefined },
 ): Promise<{ entry: WorktreeEntry; panes: string[] }> {
   const { env, paths } = svc.daemon;
   const wm = wmInvocation(env);
@@ -51,7 +51,14 @@ export async function openEntryWindow(
       title,
       cwd: entry.path,
       windows: windowSpecs(
-        { config, worktree: entry.path, sandbox: entry.sandbox, wm },
+        {
+          config,
+          worktree: entry.path,
+          sandbox: entry.sandbox,
+          wm,
+          agent: entry.agent,
+          promptFile: opts.promptFile,
+        },
         entry.mode,
       ),
       placement: config.window_placement ?? "after_current",

@@ -24,3 +24,30 @@ export const notify = defineMethod({
   params: z.strictObject({ message: z.string().min(1).max(2000) }),
   result: z.object({ delivered: z.boolean() }),
 });
+
+const branchName = z.string().min(1).max(255);
+
+export const agentSpawn = defineMethod({
+  summary:
+    "Start another agent: a new worktree from this repository with its own sandboxed window. Only options that cannot widen anything are accepted.",
+  surfaces: ["guest"],
+  params: z.strictObject({
+    branch: branchName,
+    base: branchName.optional(),
+    prompt: z.string().min(1).max(200_000).optional(),
+  }),
+  result: z.object({ handle: z.string(), branch: z.string(), path: z.string() }),
+});
+
+export const agentMerge = defineMethod({
+  summary:
+    "Merge this sandbox's own worktree into its target branch in the main worktree (no repository hooks run). Any other worktree is refused.",
+  surfaces: ["guest"],
+  params: z.strictObject({
+    /** Must name this sandbox's own worktree when given. */
+    name: branchName.optional(),
+    into: branchName.optional(),
+    strategy: z.enum(["merge", "rebase", "squash"]).optional(),
+  }),
+  result: z.object({ branch: z.string(), target: z.string(), commit: z.string() }),
+});

@@ -4,7 +4,7 @@ import { configGet } from "./config.ts";
 import { daemonShutdown, daemonStatus } from "./daemon.ts";
 import { doctorRun } from "./doctor.ts";
 import { eventsSubscribe } from "./events.ts";
-import { notify, statusGet, statusSet } from "./guest.ts";
+import { agentMerge, agentSpawn, notify, statusGet, statusSet } from "./guest.ts";
 import {
   sandboxAttach,
   sandboxBuild,
@@ -37,6 +37,8 @@ export const methods = {
   "status.set": statusSet,
   "status.get": statusGet,
   "agent.notify": notify,
+  "agent.spawn": agentSpawn,
+  "agent.merge": agentMerge,
   "worktree.add": worktree.worktreeAdd,
   "worktree.list": worktree.worktreeList,
   "worktree.open": worktree.worktreeOpen,

@@ -60,6 +60,20 @@ export const worktreeSummary = z.object({
   sandbox: z.boolean(),
   /** The worktree directory is still there. */
   exists: z.boolean(),
+  /**
+   * Committed changes of the branch since its merge base with `base` (the main branch), as
+   * `git diff --shortstat` counts them; cached by the daemon, refreshed on status and worktree
+   * events. Null when it cannot be computed (no such branch, unrelated histories).
+   */
+  diff: z
+    .object({
+      base: z.string(),
+      files: z.number().int().nonnegative(),
+      added: z.number().int().nonnegative(),
+      removed: z.number().int().nonnegative(),
+    })
+    .nullable()
+    .optional(),
 });
 export type WorktreeSummary = z.infer<typeof worktreeSummary>;
 
@@ -84,6 +98,15 @@ export const worktreeAdd = defineMethod({
     base: name.optional(),
     /** Overrides `sandbox.enabled` for this worktree's panes. */
     sandbox: z.boolean().optional(),
+    /** Prompt handed to the agent (written to .workmux/PROMPT-<handle>.md in the worktree). */
+    prompt: z.string().min(1).max(200_000).optional(),
+    /** Agent for this worktree's `<agent>` panes instead of the configured one. */
+    agent: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "an agent name (letters, digits, . _ -)")
+      .optional(),
+    /** When the worktree exists already, open it instead of failing. */
+    openIfExists: z.boolean().default(false),
     /** Create the window without switching to it. */
     background: z.boolean().default(false),
     tmux: tmuxClient.optional(),

@@ -1,0 +1,93 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, makeWorkbench, type Workbench } from "./worktree-fixture.ts";
+
+// The agent: in the first worktree it commits, reports done, asks the daemon (through the
+// in-sandbox wm) to spawn another agent, tries to merge a worktree that is not its own, then
+// merges its own. Results land in a file of its worktree. In any other worktree it just idles.
+const SCRIPT = [
+  'out="$WM_WORKTREE/.agent-result"',
+  'case "$WM_WORKTREE" in',
+  "  *first)",
+  "    echo from-agent > agent.txt && git add agent.txt && git commit -q -m 'agent commit'",
+  "    wm status set done",
+  '    wm add second -p "keep going"; echo "spawn=$?" >> "$out"',
+  '    wm merge main 2>>"$out"; echo "other=$?" >> "$out"',
+  '    wm merge 2>>"$out"; echo "merge=$?" >> "$out"',
+  '    echo finished >> "$out"',
+  "    ;;",
+  "esac",
+  "sleep 30",
+].join("\n");
+
+let wb: Workbench;
+beforeAll(async () => {
+  wb = await makeWorkbench({
+    global: [
+      "agent: demo",
+      "agents:",
+      "  demo:",
+      "    command: sh",
+      `    args: ["-c", ${JSON.stringify(SCRIPT)}]`,
+      "sandbox:",
+      "  enabled: true",
+      "",
+    ].join("\n"),
+  });
+  await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), ".agent-result\n.workmux/\n");
+  const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
+  expect(built.code, built.stderr).toBe(0);
+}, 320_000);
+
+afterAll(async () => {
+  await wb.wm(["sandbox", "stop", "--all"]).catch(() => undefined);
+  await wb.cleanup();
+});
+
+describe("the workflow with sandboxed agents", () => {
+  it("add runs the agent in a sandbox; it spawns a sandboxed sibling and merges only its own worktree", async () => {
+    const added = await wb.wmJson<{ worktree: { path: string; sandbox: boolean } }>([
+      "add",
+      "first",
+    ]);
+    expect(added.worktree.sandbox).toBe(true);
+    const first = added.worktree.path;
+    const result = path.join(first, ".agent-result");
+    const text = await eventually(
+      async () => {
+        const t = await fs.readFile(result, "utf8").catch(() => "");
+        return t.includes("finished") ? t : undefined;
+      },
+      "the agent to finish",
+      60_000,
+    );
+    expect(text).toContain("spawn=0");
+    expect(text).toContain("a sandbox may merge only its own worktree");
+    expect(text).toContain("other=6");
+    expect(text).toContain("merge=0");
+    expect(wb.git(wb.repo, "log", "--format=%s", "-1", "main")).toBe("agent commit");
+
+    const list = await wb.wmJson<{
+      worktrees: Array<{ handle: string; sandbox: boolean; path: string }>;
+    }>(["list"]);
+    const second = list.worktrees.find((w) => w.handle === "second");
+    expect(second?.sandbox).toBe(true);
+    const prompt = await fs.readFile(
+      path.join(second?.path as string, ".workmux", "PROMPT-second.md"),
+      "utf8",
+    );
+    expect(prompt).toBe("keep going\n");
+    await eventually(
+      () => wb.windows().some((w) => w.worktree === second?.path),
+      "the spawned agent's window",
+    );
+    const sandboxes = await wb.wmJson<{ sandboxes: Array<{ worktree: string; state: string }> }>([
+      "sandbox",
+      "list",
+    ]);
+    expect(sandboxes.sandboxes.map((s) => s.worktree).sort()).toEqual([first, second?.path].sort());
+    const firstWindow = wb.windows().find((w) => w.worktree === first);
+    expect(firstWindow?.status).toBe("done");
+  }, 120_000);
+});
