@@ -2,33 +2,32 @@ import { execFileSync, spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeRepo, makeTempHome, runWm, type TempHome, type TestRepo, WM_BIN } from "@wm/testing";
+import {
+  makeSandboxHome,
+  runWm,
+  type SandboxHome,
+  type TempHome,
+  type TestRepo,
+  WM_BIN,
+} from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const OWNER = { uid: 1000, gid: 1000 };
 let home: TempHome;
 let repo: TestRepo;
 
+let bench: SandboxHome;
 beforeAll(async () => {
-  home = await makeTempHome();
-  await fs.mkdir(home.configDir, { recursive: true });
-  await fs.writeFile(
-    path.join(home.configDir, "config.yaml"),
-    "agent: demo\nsandbox:\n  rpc_transport: tcp\n",
-  );
-  repo = await makeRepo(path.join(home.root, "src"), ["alpha", "beta"], OWNER);
-  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
-    env: home.env,
-    timeoutMs: 300_000,
+  bench = await makeSandboxHome({
+    config: "agent: demo\nsandbox:\n  rpc_transport: tcp\n",
+    branches: ["alpha", "beta"],
+    owner: OWNER,
   });
-  expect(built.code, built.stderr).toBe(0);
+  home = bench.home;
+  repo = bench.repo;
 }, 320_000);
 
-afterAll(async () => {
-  await runWm(["sandbox", "stop", "--all"], { env: home.env }).catch(() => undefined);
-  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
-  await home.cleanup();
-});
+afterAll(() => bench.cleanup());
 
 interface Listed {
   id: string;

@@ -1,31 +1,23 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { makeRepo, makeTempHome, runWm, type TempHome } from "@wm/testing";
+import { makeSandboxHome, runWm, type SandboxHome, type TempHome } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let home: TempHome;
 let wt: string;
 const tag = `wm-test-custom-${process.pid}`;
 
+let bench: SandboxHome;
 beforeAll(async () => {
-  home = await makeTempHome();
-  await fs.mkdir(home.configDir, { recursive: true });
-  await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
-  const repo = await makeRepo(path.join(home.root, "src"), ["img"], { uid: 1000, gid: 1000 });
-  wt = repo.worktrees.img as string;
-  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
-    env: home.env,
-    timeoutMs: 300_000,
-  });
-  expect(built.code, built.stderr).toBe(0);
-  expect(built.stderr).toContain("Successfully tagged wm-sandbox:demo");
+  bench = await makeSandboxHome({ branches: ["img"] });
+  home = bench.home;
+  wt = bench.repo.worktrees.img as string;
 }, 320_000);
 
 afterAll(async () => {
-  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
   execFileSync("docker", ["rmi", "-f", tag, "wm-sandbox:staletest"], { stdio: "ignore" });
-  await home.cleanup();
+  await bench.cleanup();
 });
 
 describe("sandbox images", () => {

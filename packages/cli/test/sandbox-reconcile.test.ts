@@ -1,31 +1,21 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeRepo, makeTempHome, runWm, type TempHome, WM_BIN } from "@wm/testing";
+import { makeSandboxHome, runWm, type SandboxHome, type TempHome, WM_BIN } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let home: TempHome;
 let wt: string;
 
+let bench: SandboxHome;
 beforeAll(async () => {
-  home = await makeTempHome();
-  await fs.mkdir(home.configDir, { recursive: true });
-  await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
-  const repo = await makeRepo(path.join(home.root, "src"), ["rec"], { uid: 1000, gid: 1000 });
-  wt = repo.worktrees.rec as string;
-  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
-    env: home.env,
-    timeoutMs: 300_000,
-  });
-  expect(built.code, built.stderr).toBe(0);
+  bench = await makeSandboxHome({ branches: ["rec"] });
+  home = bench.home;
+  wt = bench.repo.worktrees.rec as string;
 }, 320_000);
 
-afterAll(async () => {
-  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
-  await home.cleanup();
-});
+afterAll(() => bench.cleanup());
 
 const homeId = () => createHash("sha256").update(home.stateDir).digest("hex").slice(0, 12);
 

@@ -5,8 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   gitOut,
   makeRepo,
-  makeTempHome,
+  makeSandboxHome,
   runWm,
+  type SandboxHome,
   type TempHome,
   type TestRepo,
   WM_BIN,
@@ -18,26 +19,17 @@ let home: TempHome;
 let repo: TestRepo;
 let wt: string;
 
+let bench: SandboxHome;
 beforeAll(async () => {
-  home = await makeTempHome();
-  await fs.mkdir(home.configDir, { recursive: true });
-  await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
-  repo = await makeRepo(path.join(home.root, "src"), ["feature-a", "feature-b"], OWNER);
+  bench = await makeSandboxHome({ branches: ["feature-a", "feature-b"], owner: OWNER });
+  home = bench.home;
+  repo = bench.repo;
   wt = repo.worktrees["feature-a"] as string;
   await fs.mkdir(path.join(home.root, ".ssh"), { recursive: true });
   await fs.writeFile(path.join(home.root, ".ssh", "id_ed25519"), "PRIVATE KEY\n");
-  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
-    env: home.env,
-    timeoutMs: 300_000,
-  });
-  expect(built.code, built.stderr).toBe(0);
 }, 320_000);
 
-afterAll(async () => {
-  await runWm(["sandbox", "stop", "--all"], { env: home.env }).catch(() => undefined);
-  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
-  await home.cleanup();
-});
+afterAll(() => bench.cleanup());
 
 const inSandbox = (script: string, opts: { input?: string; worktree?: string } = {}) =>
   runWm(["sandbox", "run", "--worktree", opts.worktree ?? wt, "--", "sh", "-c", script], {

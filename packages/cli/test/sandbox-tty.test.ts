@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeRepo, makeTempHome, runWm, type TempHome, WM_BIN } from "@wm/testing";
+import { makeSandboxHome, type SandboxHome, type TempHome, WM_BIN } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let home: TempHome;
@@ -54,26 +54,18 @@ async function exitCode(file: string): Promise<number> {
   throw new Error("the client never exited");
 }
 
+let bench: SandboxHome;
 beforeAll(async () => {
-  home = await makeTempHome();
-  await fs.mkdir(home.configDir, { recursive: true });
-  await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
-  const repo = await makeRepo(path.join(home.root, "src"), ["tty"], { uid: 1000, gid: 1000 });
-  wt = repo.worktrees.tty as string;
-  const built = await runWm(["sandbox", "build", "--agent", "demo"], {
-    env: home.env,
-    timeoutMs: 300_000,
-  });
-  expect(built.code, built.stderr).toBe(0);
+  bench = await makeSandboxHome({ branches: ["tty"] });
+  home = bench.home;
+  wt = bench.repo.worktrees.tty as string;
 }, 320_000);
 
 afterAll(async () => {
   try {
     tmux("kill-server");
   } catch {}
-  await runWm(["sandbox", "stop", "--all"], { env: home.env }).catch(() => undefined);
-  await runWm(["daemon", "stop"], { env: home.env }).catch(() => undefined);
-  await home.cleanup();
+  await bench.cleanup();
 });
 
 describe("wm sandbox run on a terminal", () => {
