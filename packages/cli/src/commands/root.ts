@@ -1,6 +1,7 @@
 import { completionsCommand } from "./completions.ts";
 import { configCommand } from "./config.ts";
 import { daemonCommand } from "./daemon.ts";
+import { dashboardCommand } from "./dashboard.ts";
 import { doctorCommand } from "./doctor.ts";
 import { sandboxCommand } from "./sandbox.ts";
 import { defineCommand } from "./spec.ts";
@@ -13,5 +14,5 @@ export const rootCommand = defineCommand({
   subcommands: [sandboxCommand, daemonCommand, configCommand, doctorCommand, completionsCommand],
 });
 Object.assign(rootCommand, {
-  subcommands: [...workflowCommands, ...(rootCommand.subcommands ?? [])],
+  subcommands: [...workflowCommands, dashboardCommand, ...(rootCommand.subcommands ?? [])],
 });

@@ -3,7 +3,7 @@ import { displayWidth, fit, sanitize, truncate } from "./text-width.ts";
 
 export interface DashboardView {
   rows: readonly DashboardRow[];
-  /** Index into `rows`. */
+  /** Index into `rows`; -1 marks none. */
   selected: number;
   /** Milliseconds since the epoch, for relative times. */
   now: number;
@@ -122,7 +122,7 @@ export function renderFrame(
   } else if (view.rows.length === 0) {
     if (bodyHeight > 0) lines.push(truncate(`  ${EMPTY_TEXT}`, w));
   } else {
-    const selected = Math.min(Math.max(0, view.selected), view.rows.length - 1);
+    const selected = view.selected < 0 ? -1 : Math.min(view.selected, view.rows.length - 1);
     const offset = Math.max(0, selected - bodyHeight + 1);
     body.slice(offset, offset + bodyHeight).forEach((text, i) => {
       const isSelected = offset + i === selected;

@@ -77,7 +77,12 @@ export function charWidth(cp: number): number {
 
 /** Control characters (C0, DEL, C1) become `?`, so text from elsewhere cannot move the cursor. */
 export function sanitize(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  let out = "";
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) as number;
+    out += cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ? "?" : ch;
+  }
+  return out;
 }
 
 export function displayWidth(text: string): number {

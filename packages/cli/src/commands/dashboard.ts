@@ -1,0 +1,64 @@
+import { fetchRows, runDashboard } from "../dashboard/dashboard.ts";
+import type { StatusIcons } from "../dashboard/model.ts";
+import { renderFrame } from "../dashboard/render.ts";
+import { CliError, UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { report } from "../output.ts";
+import { defineCommand } from "./spec.ts";
+
+function onceWidth(env: NodeJS.ProcessEnv, stdout: { columns?: number }) {
+  const fromEnv = Number(env.COLUMNS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return stdout.columns || 120;
+}
+
+export const dashboardCommand = defineCommand({
+  name: "dashboard",
+  summary: "Live full-screen view of every agent: status, branch, sandbox, activity, diff size",
+  description: [
+    "Shows every worktree wm tracks, updated from the daemon's event stream as statuses,",
+    "worktrees and sandboxes change. DIFF is the branch's committed change since it left the",
+    "main branch (+added -removed lines, files).",
+    "",
+    "Keys: up/down or k/j select, enter goes to the agent's tmux window, m merges the selected",
+    "worktree (asks y/n), c closes its window, ? shows the keys, q or esc quits.",
+    "",
+    "With --once it prints one frame to stdout and exits (--json: the rows as data); the width",
+    "is $COLUMNS, else the terminal's, else 120.",
+  ].join("\n"),
+  json: true,
+  options: {
+    once: { type: "boolean", description: "print one frame (with --json: the state) and exit" },
+  },
+  run: async (ctx) => {
+    if (!ctx.options.once) {
+      if (ctx.json) throw new UsageError("--json needs --once", "run `wm dashboard --once --json`");
+      const stdout = ctx.io.stdout as NodeJS.WriteStream;
+      if (!process.stdin.isTTY || !stdout.isTTY) {
+        throw new CliError(
+          "wm dashboard needs a terminal",
+          ExitCode.Usage,
+          "`wm dashboard --once` prints one frame; `wm list --all --json` gives the data",
+        );
+      }
+      await ctx.daemon((c) => c.call("daemon.status", {}));
+      return runDashboard({
+        socketPath: ctx.paths().socketPath,
+        env: ctx.env,
+        stdin: process.stdin,
+        stdout,
+      });
+    }
+    const icons = new Map<string, StatusIcons>();
+    const rows = await ctx.daemon((c) => fetchRows(c, icons));
+    const view = { rows, selected: -1, now: Date.now(), help: false, prompt: null, message: null };
+    report(ctx, { worktrees: rows }, () =>
+      renderFrame(
+        view,
+        onceWidth(ctx.env, ctx.io.stdout as NodeJS.WriteStream),
+        Number.POSITIVE_INFINITY,
+      ).join("\n"),
+    );
+    return ExitCode.Ok;
+  },
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { actionOf, answerOf, parseKeys } from "./keys.ts";
+
+const actions = (input: string) => parseKeys(input).map(actionOf);
+
+describe("parseKeys", () => {
+  it("reads arrow keys in normal (CSI) and application (SS3) cursor mode", () => {
+    expect(parseKeys("\x1b[A\x1b[B\x1bOA\x1bOB").map((k) => k.name)).toEqual([
+      "up",
+      "down",
+      "up",
+      "down",
+    ]);
+    expect(parseKeys("\x1b[1;5A")).toEqual([{ name: "up" }]);
+    expect(parseKeys("\x1b[5~\x1b[6~").map((k) => k.name)).toEqual(["pageup", "pagedown"]);
+  });
+
+  it("tells a lone Esc from Alt+key and from escape sequences", () => {
+    expect(parseKeys("\x1b")).toEqual([{ name: "escape" }]);
+    expect(parseKeys("\x1b\x1b")).toEqual([{ name: "escape" }, { name: "escape" }]);
+    expect(parseKeys("\x1bq")).toEqual([{ name: "char", char: "q", alt: true }]);
+    expect(parseKeys("\x1bj")).toEqual([{ name: "char", char: "j", alt: true }]);
+    expect(parseKeys("\x1b[200~")).toEqual([{ name: "unknown", sequence: "\x1b[200~" }]);
+  });
+
+  it("splits several keys arriving in one read", () => {
+    expect(parseKeys("jj\x1b[Ak\rq").map((k) => k.name)).toEqual([
+      "char",
+      "char",
+      "up",
+      "char",
+      "enter",
+      "char",
+    ]);
+    expect(parseKeys("é🤖")).toEqual([
+      { name: "char", char: "é", alt: false },
+      { name: "char", char: "🤖", alt: false },
+    ]);
+  });
+});
+
+describe("actionOf", () => {
+  it("maps arrows and j/k to moving, enter to open, m/c to merge/close, ? to help", () => {
+    expect(actions("\x1b[A\x1b[Bkj\r\nmc?")).toEqual([
+      "up",
+      "down",
+      "up",
+      "down",
+      "open",
+      "open",
+      "merge",
+      "close",
+      "help",
+    ]);
+  });
+
+  it("quits on q, Esc and Ctrl-C, but not on Alt+q or Alt+j", () => {
+    expect(actions("q")).toEqual(["quit"]);
+    expect(actions("\x1b")).toEqual(["quit"]);
+    expect(actions("\x03")).toEqual(["quit"]);
+    expect(actions("\x1bq\x1bj")).toEqual([undefined, undefined]);
+    expect(actions("x")).toEqual([undefined]);
+  });
+});
+
+describe("answerOf", () => {
+  it("is yes for y, no for n, q and Esc, and undecided otherwise", () => {
+    const answers = (input: string) => parseKeys(input).map(answerOf);
+    expect(answers("yYnNq\x1b")).toEqual([true, true, false, false, false, false]);
+    expect(answers("x\r\x1by")).toEqual([undefined, undefined, undefined]);
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import type { DashboardRow } from "./model.ts";
+import { buildRows, plainIcon } from "./model.ts";
+import { type DashboardView, EMPTY_TEXT, HELP_LINES, renderFrame } from "./render.ts";
+import { displayWidth } from "./text-width.ts";
+
+const NOW = Date.parse("2030-01-01T12:00:00Z");
+
+function row(over: Partial<DashboardRow> = {}): DashboardRow {
+  return {
+    handle: "feature-one",
+    branch: "feature/one",
+    path: "/src/proj__worktrees/feature-one",
+    repo: "/src/proj",
+    status: "working",
+    icon: "🤖",
+    sandbox: false,
+    sandboxState: null,
+    lastActivity: new Date(NOW - 42_000).toISOString(),
+    diff: { base: "main", files: 3, added: 10, removed: 2 },
+    window: "wm-feature-one",
+    exists: true,
+    ...over,
+  };
+}
+
+function view(over: Partial<DashboardView> = {}): DashboardView {
+  return { rows: [], selected: 0, now: NOW, help: false, prompt: null, message: null, ...over };
+}
+
+const CSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
+const strip = (s: string) => s.replace(CSI, "");
+
+describe("renderFrame", () => {
+  it("shows each row's status icon, name, branch, sandbox, activity and diff size", () => {
+    const rows = [
+      row(),
+      row({
+        handle: "fix",
+        branch: "fix/it",
+        path: "/src/proj__worktrees/fix",
+        status: null,
+        icon: null,
+        sandbox: true,
+        sandboxState: "running",
+        diff: { base: "main", files: 1, added: 0, removed: 5 },
+      }),
+    ];
+    const lines = renderFrame(view({ rows }), 120, 10);
+    expect(lines[0]).toContain("2 worktrees");
+    expect(lines[0]).toContain("1 working");
+    expect(lines[1]).toMatch(/STATUS\s+NAME\s+BRANCH\s+SANDBOX\s+ACTIVITY\s+DIFF/);
+    expect(lines[2]).toMatch(
+      /^> 🤖 working\s+feature-one\s+feature\/one\s+host\s+42s ago\s+\+10 -2, 3 files$/,
+    );
+    expect(lines[3]).toMatch(/^ {2}-\s+fix\s+fix\/it\s+running\s+42s ago\s+\+0 -5, 1 file$/);
+  });
+
+  it("never makes a line wider than the terminal, wide icons included", () => {
+    const rows = Array.from({ length: 5 }, (_, i) =>
+      row({ handle: `agent-${i}-${"x".repeat(30)}`, icon: "✅", status: "done" }),
+    );
+    for (const width of [120, 80, 41, 17, 3, 1, 0]) {
+      const lines = renderFrame(view({ rows, selected: 2, message: "m".repeat(300) }), width, 12, {
+        ansi: true,
+        footer: true,
+      });
+      expect(lines.length).toBeLessThanOrEqual(12);
+      for (const l of lines) expect(displayWidth(strip(l))).toBeLessThanOrEqual(width);
+    }
+  });
+
+  it("marks the selected row and keeps it in view when the list is taller than the screen", () => {
+    const rows = Array.from({ length: 20 }, (_, i) => row({ handle: `w${i}`, path: `/p/w${i}` }));
+    const lines = renderFrame(view({ rows, selected: 15 }), 80, 8, { footer: true });
+    expect(lines).toHaveLength(8);
+    const marked = lines.filter((l) => l.startsWith("> "));
+    expect(marked).toHaveLength(1);
+    expect(marked[0]).toMatch(/^> 🤖 working\s+w15\s/);
+    expect(lines.at(-1)).toContain("q quit");
+    const ansi = renderFrame(view({ rows, selected: 0 }), 80, 8, { ansi: true, footer: true });
+    expect(ansi[2]?.startsWith("\x1b[7m> ")).toBe(true);
+    expect(displayWidth(strip(ansi[2] as string))).toBe(80);
+    const none = renderFrame(view({ rows, selected: -1 }), 80, 30);
+    expect(none.some((l) => l.startsWith(">"))).toBe(false);
+  });
+
+  it("says how to start an agent when there are no worktrees", () => {
+    const lines = renderFrame(view(), 80, 10, { footer: true });
+    expect(lines[0]).toContain("0 worktrees");
+    expect(lines[2]).toBe(`  ${EMPTY_TEXT}`);
+    expect(lines).toHaveLength(10);
+  });
+
+  it("shows the question, else the message, on the bottom line; help replaces the list", () => {
+    const rows = [row()];
+    const asked = renderFrame(view({ rows, prompt: "merge x? [y/n]", message: "old" }), 80, 6, {
+      footer: true,
+    });
+    expect(asked.at(-1)).toBe("merge x? [y/n]");
+    const told = renderFrame(view({ rows, message: "boom\x1b[2J" }), 80, 6, { footer: true });
+    expect(told.at(-1)).toBe("boom?[2J");
+    const help = renderFrame(view({ rows, help: true }), 80, 30);
+    expect(help.slice(2)).toEqual([...HELP_LINES]);
+  });
+
+  it("names the repository when worktrees of several are shown, and marks missing ones", () => {
+    const rows = [row(), row({ repo: "/src/other", handle: "b", path: "/x/b", exists: false })];
+    const lines = renderFrame(view({ rows }), 120, 10);
+    expect(lines[2]).toContain("proj/feature-one");
+    expect(lines[3]).toContain("other/b (gone)");
+  });
+});
+
+describe("buildRows", () => {
+  it("takes the configured icon without tmux styles and the sandbox's state", () => {
+    expect(plainIcon("#[fg=yellow]Q?#[default]")).toBe("Q?");
+    const rows = buildRows(
+      [
+        {
+          handle: "a",
+          branch: "a",
+          path: "/w/a",
+          repo: "/r",
+          window: null,
+          status: "waiting",
+          statusAt: null,
+          lastActivity: "2030-01-01T00:00:00Z",
+          createdAt: "2030-01-01T00:00:00Z",
+          sandbox: true,
+          exists: true,
+        },
+      ],
+      [
+        { worktree: "/w/a", state: "exited", exitCode: 1, createdAt: "2030-01-01T00:00:00Z" },
+        { worktree: "/w/a", state: "running", exitCode: null, createdAt: "2029-01-01T00:00:00Z" },
+      ] as never,
+      new Map([["/r", { waiting: "#[fg=yellow]💬" }]]),
+    );
+    expect(rows[0]).toMatchObject({ icon: "💬", sandboxState: "running", diff: null });
+  });
+});

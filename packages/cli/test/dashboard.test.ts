@@ -1,0 +1,196 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { WorktreeSummary } from "@wm/protocol";
+import { WM_BIN } from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, makeWorkbench, type Workbench } from "./worktree-fixture.ts";
+
+const GLOBAL = `agent: "echo agent-started"
+status_icons: { working: "W!", waiting: "#[fg=yellow]Q?", done: "D+" }
+`;
+const ALPHA = "feature/alpha-with-a-long-name";
+const BETA = "feature/beta-with-a-long-name";
+
+let bench: Workbench;
+let pane: string;
+const paths: Record<string, string> = {};
+
+const screen = () => bench.tmux("capture-pane", "-p", "-t", pane).split("\n");
+const rowOf = (branch: string) =>
+  screen().find((l) => /^(> | {2})/.test(l) && l.includes(` ${branch} `));
+const bottom = () =>
+  screen()
+    .filter((l) => l.trim())
+    .at(-1) ?? "";
+const keys = (...k: string[]) => bench.tmux("send-keys", "-t", pane, ...k);
+const paneFlags = () =>
+  bench.tmux("display-message", "-p", "-t", pane, "#{alternate_on} #{cursor_flag}");
+const launch = () =>
+  keys(`${process.execPath} ${WM_BIN} dashboard; echo "dashboard exited $?"`, "Enter");
+
+beforeAll(async () => {
+  bench = await makeWorkbench({ global: GLOBAL });
+  pane = bench.tmux(
+    ...["new-session", "-d", "-P", "-F", "#{pane_id}", "-s", "dash", "-x", "120", "-y", "30"],
+    ...["-c", bench.repo],
+  );
+});
+afterAll(async () => {
+  await bench.cleanup();
+});
+
+describe("wm dashboard in a tmux pane", () => {
+  it("draws on the alternate screen and shows each worktree `wm add` creates", async () => {
+    launch();
+    await eventually(() => screen()[0]?.includes("0 worktrees"), "the empty dashboard");
+    expect(paneFlags()).toBe("1 0");
+    for (const [key, branch] of [
+      ["alpha", ALPHA],
+      ["beta", BETA],
+    ] as const) {
+      const res = await bench.wmJson<{ worktree: WorktreeSummary }>(["add", branch, "-b"]);
+      paths[key] = res.worktree.path;
+    }
+    await eventually(() => rowOf(ALPHA) && rowOf(BETA), "both rows");
+    for (const branch of [ALPHA, BETA])
+      expect(rowOf(branch)).toMatch(/host\s+\d+s ago\s+\+0 -0, 0 files/);
+    expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
+    expect(screen()[0]).toContain("2 worktrees");
+  });
+
+  it("shows a status change with its configured icon within a second", async () => {
+    const res = await bench.wm(["status", "set", "working"], { cwd: paths.alpha as string });
+    expect(res.code, res.stderr).toBe(0);
+    await eventually(() => rowOf(ALPHA)?.includes("W! working"), "the working icon", 1000);
+    expect(rowOf(BETA)).not.toContain("working");
+  });
+
+  it("shows the branch's diff size once a status event follows a commit", async () => {
+    const alpha = paths.alpha as string;
+    await fs.writeFile(path.join(alpha, "notes.txt"), "one\ntwo\n");
+    bench.git(alpha, "add", "notes.txt");
+    bench.git(
+      alpha,
+      "-c",
+      "user.name=A",
+      "-c",
+      "user.email=a@example.invalid",
+      "commit",
+      "-qm",
+      "n",
+    );
+    expect((await bench.wm(["status", "set", "done"], { cwd: alpha })).code).toBe(0);
+    await eventually(
+      () => /D\+ done .*\+2 -0, 1 file$/.test(rowOf(ALPHA) ?? ""),
+      "done and the diff size",
+    );
+  });
+
+  it("enter selects the agent's tmux window", async () => {
+    const target = bench.windows().find((w) => w.worktree === paths.alpha)?.id;
+    bench.tmux("select-window", "-t", "main:0");
+    keys("Enter");
+    await eventually(
+      () => bench.tmux("display-message", "-p", "-t", "main", "#{window_id}") === target,
+      "the agent's window selected",
+    );
+    await eventually(() => bottom().includes("selected the window"), "the outcome line");
+  });
+
+  it("redraws to the new size when the window is resized, no line wider than it", async () => {
+    expect(Math.max(...screen().map((l) => [...l].length))).toBeGreaterThan(80);
+    bench.tmux("resize-window", "-t", "dash", "-x", "80", "-y", "20");
+    await eventually(() => {
+      const lines = screen();
+      return lines.length === 20 && lines[19]?.includes("selected the window") && rowOf(BETA);
+    }, "a frame of the new size");
+    for (const line of screen()) expect([...line].length).toBeLessThanOrEqual(80);
+    expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
+  });
+
+  it("asks before merging, shows a refusal on the status line, then merges", async () => {
+    keys("j");
+    await eventually(() => rowOf(BETA)?.startsWith("> "), "beta selected");
+    keys("m");
+    await eventually(() => bottom().includes(`merge ${BETA} into main? [y/n]`), "the question");
+    keys("n");
+    await eventually(() => bottom() === "cancelled", "cancelled");
+    await fs.writeFile(path.join(paths.beta as string, "dirty.txt"), "x\n");
+    keys("m");
+    await eventually(() => bottom().includes("[y/n]"), "the question again");
+    keys("y");
+    await eventually(() => bottom().includes("uncommitted changes"), "the refusal");
+    expect(rowOf(BETA)).toBeDefined();
+    await fs.rm(path.join(paths.beta as string, "dirty.txt"));
+
+    keys("k");
+    await eventually(() => rowOf(ALPHA)?.startsWith("> "), "alpha selected");
+    keys("m");
+    await eventually(() => bottom().includes(`merge ${ALPHA} into main?`), "the merge question");
+    keys("y");
+    await eventually(() => rowOf(ALPHA) === undefined, "the merged worktree gone");
+    expect(bottom()).toContain(`merged ${ALPHA} into main`);
+    expect(bench.git(bench.repo, "log", "--format=%s", "-1", "main")).toBe("n");
+  });
+
+  it("c closes the selected agent's window; ? shows the keys and esc hides them", async () => {
+    await eventually(() => rowOf(BETA)?.startsWith("> "), "beta selected");
+    keys("c");
+    await eventually(() => bottom().includes("closed the window of"), "closed");
+    expect(bench.windows().some((w) => w.worktree === paths.beta)).toBe(false);
+    keys("?");
+    await eventually(() => screen().some((l) => l.startsWith("Keys")), "the key help");
+    keys("Escape");
+    await eventually(() => rowOf(BETA), "the list again");
+    expect(paneFlags()).toBe("1 0");
+  });
+
+  it("q leaves the alternate screen and gives the shell its terminal back", async () => {
+    keys("q");
+    await eventually(() => screen().some((l) => l === "dashboard exited 0"), "the shell again");
+    expect(paneFlags()).toBe("0 1");
+    keys('stty -a | tr " " "\\n" | grep -x -e icanon -e -icanon -e echo -e -echo | xargs', "Enter");
+    await eventually(() => screen().some((l) => l === "icanon echo"), "a cooked terminal");
+  });
+
+  it("ctrl-c quits too, with exit code 130", async () => {
+    bench.tmux("send-keys", "-t", pane, "clear", "Enter");
+    launch();
+    await eventually(() => paneFlags() === "1 0" && rowOf(BETA), "the dashboard again");
+    keys("C-c");
+    await eventually(() => screen().some((l) => l === "dashboard exited 130"), "exit 130");
+    expect(paneFlags()).toBe("0 1");
+  });
+});
+
+describe("wm dashboard without a terminal", () => {
+  it("--once prints one frame at $COLUMNS; --json the rows", async () => {
+    const once = await bench.wm(["dashboard", "--once"], { env: { ...bench.env, COLUMNS: "50" } });
+    expect(once.code, once.stderr).toBe(0);
+    const lines = once.stdout.trimEnd().split("\n");
+    expect(lines[0]).toContain("1 worktree");
+    expect(lines.some((l) => l.includes("feature-beta"))).toBe(true);
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(50);
+    const doc = await bench.wmJson<{ worktrees: Array<Record<string, unknown>> }>([
+      "dashboard",
+      "--once",
+    ]);
+    expect(doc.worktrees).toHaveLength(1);
+    expect(doc.worktrees[0]).toMatchObject({
+      branch: BETA,
+      sandbox: false,
+      sandboxState: null,
+      window: null,
+      diff: { base: "main", files: 0, added: 0, removed: 0 },
+    });
+  });
+
+  it("refuses to run live without a terminal, and --json without --once", async () => {
+    const live = await bench.wm(["dashboard"]);
+    expect(live.code).toBe(2);
+    expect(live.stderr).toContain("needs a terminal");
+    const json = await bench.wm(["dashboard", "--json"]);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain("--json needs --once");
+  });
+});
