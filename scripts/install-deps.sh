@@ -19,7 +19,7 @@ usage: scripts/install-deps.sh [--with-podman] [--with-qemu] [--dry-run]
 
 Installs what is missing of: pnpm 10 (npm install -g), and from Debian's
 packages git, tmux, docker.io, debootstrap, bubblewrap, ca-certificates.
-  --with-podman  also podman, runc, uidmap, slirp4netns, fuse-overlayfs
+  --with-podman  also podman, runc, catatonit, uidmap, slirp4netns, fuse-overlayfs
   --with-qemu    also qemu-system-x86, qemu-utils
   --dry-run      only print what is missing (exit 0 when nothing is)
 EOF
@@ -110,7 +110,7 @@ main() {
 
   local -a wanted=(git tmux docker.io debootstrap bubblewrap ca-certificates)
   if [[ "$WITH_PODMAN" -eq 1 ]]; then
-    wanted+=(podman runc uidmap slirp4netns fuse-overlayfs)
+    wanted+=(podman runc catatonit uidmap slirp4netns fuse-overlayfs)
   fi
   if [[ "$WITH_QEMU" -eq 1 ]]; then
     wanted+=(qemu-system-x86 qemu-utils)

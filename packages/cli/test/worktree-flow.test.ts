@@ -112,10 +112,11 @@ describe("wm add → list → open → status → close → open → merge → r
     bench.tmux("select-window", "-t", "main:0");
     bench.tmux("select-window", "-t", id);
     await eventually(
-      () => bench.tmux("show-options", "-wqv", "-t", id, "@wm_status") === "",
-      "status cleared",
+      () =>
+        bench.tmux("show-options", "-wqv", "-t", id, "@wm_status") === "" &&
+        bench.tmux("display-message", "-p", "-t", id, "#{window_name}") === "wm-feature-one",
+      "status and its icon cleared",
     );
-    expect(bench.tmux("display-message", "-p", "-t", id, "#{window_name}")).toBe("wm-feature-one");
     await bench.wm(["status", "set", "working"], { cwd: wt.path });
     bench.tmux("select-window", "-t", "main:0");
     bench.tmux("select-window", "-t", id);

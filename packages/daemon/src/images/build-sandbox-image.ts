@@ -34,6 +34,8 @@ export interface BuildSandboxImageOptions {
   claudeVersion?: string | undefined;
   /** Ask the registry for the agent package even when one is cached. */
   refresh?: boolean | undefined;
+  /** More labels for the image (wm's own labels win on a clash). */
+  extraLabels?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface BuiltSandboxImage {
@@ -126,7 +128,7 @@ export async function buildSandboxImage(
 
   const files = await agentFiles(agent, opts);
   try {
-    const labels = sandboxImageLabels(agent, files.labels);
+    const labels = sandboxImageLabels(agent, { ...opts.extraLabels, ...files.labels });
     const context = packContext([
       { name: "Dockerfile", mode: 0o644, data: dockerfile },
       ...files.entries,

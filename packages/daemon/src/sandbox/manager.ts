@@ -373,7 +373,6 @@ export class SandboxManager {
     const r = this.registry.get(id);
     const session = this.#sessions.get(id);
     const attached = session?.clientCount ?? 0;
-    session?.finish(opts.exitCode ?? 1, opts.reason);
     this.#sessions.delete(id);
     await this.#endpoints
       .get(id)
@@ -385,7 +384,10 @@ export class SandboxManager {
       await this.backend(r.runtime)
         .remove(r.containerId)
         .catch(() => undefined);
-    if (!r) return;
+    if (!r) {
+      session?.finish(opts.exitCode ?? 1, opts.reason);
+      return;
+    }
     if (opts.removeRecord || attached > 0) await this.registry.delete(id);
     else
       await this.registry.update(id, {
@@ -393,6 +395,8 @@ export class SandboxManager {
         exitCode: opts.exitCode ?? null,
         containerId: null,
       });
+    // Clients hear of the exit only once the container is gone and the record settled.
+    session?.finish(opts.exitCode ?? 1, opts.reason);
     this.daemon.events.emit("sandbox", "exited", {
       id,
       name: r.name,

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import type { ContainerSpec } from "../types.ts";
@@ -28,6 +29,17 @@ export function checkSpec(spec: ContainerSpec, engineSockets: readonly string[])
   }
   if (!/^\d+:\d+$/.test(spec.user)) {
     throw new Error(`user must be "uid:gid" in numbers, not ${JSON.stringify(spec.user)}`);
+  }
+}
+
+/** Podman's compat API would create a missing bind source on the host; refuse it first. */
+export async function checkSources(spec: ContainerSpec): Promise<void> {
+  for (const m of spec.mounts) {
+    await stat(m.source).catch((err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === "ENOENT" ? "does not exist" : `is not usable (${err.code ?? err.message})`;
+      throw new Error(`mount source ${m.source} ${why}`);
+    });
   }
 }
 

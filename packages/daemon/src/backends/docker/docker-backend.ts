@@ -12,9 +12,10 @@ import type {
 } from "../types.ts";
 import { followBuild } from "./build-progress.ts";
 import { fromInspect, fromListing, labelFilters } from "./container-info.ts";
-import { checkSpec, toCreateOptions } from "./create-options.ts";
+import { checkSources, checkSpec, toCreateOptions } from "./create-options.ts";
 import { type EngineError, statusOf, wrapEngineError } from "./engine-error.ts";
 import { engineSockets } from "./engine-sockets.ts";
+import { explainCreate, explainStart, gatewayOf } from "./explain.ts";
 import { attachPath, hijack } from "./hijack.ts";
 import { attachedStreams, collectOutput, DETACH_KEYS } from "./streams.ts";
 
@@ -23,13 +24,6 @@ export interface DockerBackendOptions {
   socketPath: string;
   /** Bytes of each exec output stream kept; the rest is counted and dropped. */
   execOutputLimit?: number;
-}
-
-const SANDBOX_IMAGE = /^wm-sandbox:([a-z0-9][a-z0-9_.-]*)$/;
-
-function buildHint(image: string): string {
-  const agent = SANDBOX_IMAGE.exec(image)?.[1];
-  return agent ? `wm sandbox build --agent ${agent}` : "wm sandbox build";
 }
 
 /** Docker's Engine API, spoken by Docker itself and by Podman's compatibility service. */
@@ -66,22 +60,14 @@ export class DockerBackend implements ContainerBackend {
     const what = `create container ${spec.name}`;
     try {
       checkSpec(spec, await engineSockets(this.socketPath));
+      await checkSources(spec);
     } catch (err) {
       throw this.fail(what, err);
     }
     try {
       return (await this.docker.createContainer(toCreateOptions(spec))).id;
     } catch (err) {
-      throw this.fail(what, err, (status, message) => {
-        if (status === 404) {
-          return `image "${spec.image}" not found; build it with \`${buildHint(spec.image)}\``;
-        }
-        if (status === 409) return `a container named ${spec.name} already exists`;
-        if (message.includes("container-init binary not found")) {
-          return `${message}; install catatonit (apt-get install catatonit) or set init_path in containers.conf`;
-        }
-        return undefined;
-      });
+      throw this.fail(what, err, explainCreate(spec));
     }
   }
 
@@ -90,7 +76,7 @@ export class DockerBackend implements ContainerBackend {
       await this.docker.getContainer(id).start();
     } catch (err) {
       if (statusOf(err) === 304) return;
-      throw this.fail(`start container ${id}`, err);
+      throw this.fail(`start container ${id}`, err, explainStart);
     }
   }
 
@@ -125,7 +111,8 @@ export class DockerBackend implements ContainerBackend {
     try {
       await this.docker.getContainer(id).kill({ signal });
     } catch (err) {
-      if (statusOf(err) === 409) return;
+      // Not running any more: Docker answers 409, Podman 500 "container state improper".
+      if (statusOf(err) === 409 || /state improper|is not running/.test(String(err))) return;
       throw this.fail(`send ${signal} to container ${id}`, err);
     }
   }
@@ -133,17 +120,7 @@ export class DockerBackend implements ContainerBackend {
   async bridgeGateway(): Promise<string | undefined> {
     const name = this.runtime === "podman" ? "podman" : "bridge";
     try {
-      const net = (await this.docker.getNetwork(name).inspect()) as {
-        IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
-      };
-      const configs = net.IPAM?.Config ?? [];
-      const explicit = configs.find((c) => c.Gateway)?.Gateway;
-      if (explicit) return explicit;
-      // The default bridge often lists only its subnet; its gateway is the subnet's first address.
-      const v4 = configs
-        .map((c) => /^(\d+\.\d+\.\d+)\.0\/(\d+)$/.exec(c.Subnet ?? ""))
-        .find(Boolean);
-      return v4 ? `${v4[1]}.1` : undefined;
+      return gatewayOf(await this.docker.getNetwork(name).inspect());
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw this.fail(`inspect the ${name} network`, err);
