@@ -68,6 +68,7 @@ describe("sandbox settings from the global config", () => {
 
   it("passes only the named variables through", async () => {
     const res = await s.run(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell default, expanded inside the sandbox
       "echo gh=$GITHUB_TOKEN passed=$WM_TEST_PASSED secret=${AWS_SECRET_ACCESS_KEY:-unset} guest=$WM_SANDBOX_GUEST",
       {
         GITHUB_TOKEN: "gh-value",

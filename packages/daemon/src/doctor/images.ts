@@ -7,7 +7,6 @@ import { DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
 export async function imageChecks(
   backend: ContainerBackend,
   sandboxImage: string,
-  agent: string,
 ): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   for (const [name, image] of [

@@ -19,7 +19,7 @@ export const doctorRun: Handler<"doctor.run"> = async (_params, { daemon }) => {
   const image = config?.config.sandbox.image ?? `wm-sandbox:${agent}`;
   for (const runtime of ["docker", "podman"] as const) {
     if (checks.find((c) => c.name === runtime)?.status !== "ok") continue;
-    images.push(...(await imageChecks(daemon.sandboxes.backend(runtime), image, agent)));
+    images.push(...(await imageChecks(daemon.sandboxes.backend(runtime), image)));
   }
   return { checks: [...checks, ...images] };
 };

@@ -102,11 +102,7 @@ export async function worktreeOwner(worktree: string): Promise<{ uid: number; gi
   return { uid: st.uid, gid: st.gid };
 }
 
-export async function requireImage(
-  backend: ContainerBackend,
-  image: string,
-  agent: string,
-): Promise<void> {
+export async function requireImage(backend: ContainerBackend, image: string): Promise<void> {
   const check = await checkImage(backend, image);
   if (check.state === "missing" || check.state === "stale") {
     throw new RpcError(

@@ -131,7 +131,7 @@ export class SandboxManager {
     const image = req.agent
       ? `wm-sandbox:${req.agent}`
       : (config.sandbox.image ?? `wm-sandbox:${agent}`);
-    await requireImage(backend, image, agent);
+    await requireImage(backend, image);
     const owner = await worktreeOwner(worktree.worktreePath);
     const id = `sb-${randomBytes(6).toString("hex")}`;
     const name = this.#uniqueName(path.basename(worktree.worktreePath));
