@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { makeSandboxHome, runWm, type SandboxHome, type TempHome } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +90,36 @@ describe("sandbox images", () => {
     expect(res.stdout).toBe("custom\n");
     await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
   });
+
+  it("the claude agent image runs Claude Code, with the sandbox's own credentials as ~/.claude*", async () => {
+    const env = { ...home.env, XDG_CACHE_HOME: path.join(os.homedir(), ".cache") };
+    const built = await runWm(["sandbox", "build", "--agent", "claude"], {
+      env,
+      timeoutMs: 600_000,
+    });
+    expect(built.code, built.stderr).toBe(0);
+    const res = await runWm(
+      [
+        "sandbox",
+        "run",
+        "--agent",
+        "claude",
+        "--worktree",
+        wt,
+        "--",
+        "sh",
+        "-c",
+        "claude --version; cat ~/.claude.json; test -d ~/.claude && echo has-claude-dir",
+      ],
+      { env },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/\d+\.\d+\.\d+ \(Claude Code\)/);
+    expect(res.stdout).toContain('"hasCompletedOnboarding": true');
+    expect(res.stdout).toContain("has-claude-dir");
+    const seeded = await fs.readFile(path.join(home.root, ".claude-sandbox.json"), "utf8");
+    expect(JSON.parse(seeded)).toEqual({ hasCompletedOnboarding: true });
+  }, 660_000);
 
   it("wm doctor reports the base and sandbox images", async () => {
     const res = await runWm(["doctor", "--json"], { env: home.env });
