@@ -1,7 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { makeTempHome, runWm, type TempHome } from "@wm/testing";
+import { setTimeout as sleep } from "node:timers/promises";
+import { makeTempHome, runWm, type TempHome, WM_BIN } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rootCommand } from "../src/commands/root.ts";
 import type { CommandSpec } from "../src/commands/spec.ts";
@@ -78,6 +79,30 @@ describe("wm CLI surface", () => {
       expect(res.code).toBe(0);
       for (const s of rootCommand.subcommands ?? []) expect(res.stdout).toContain(s.name);
     }
+  });
+});
+
+describe("wm daemon logs", () => {
+  it("prints the log readably, raw with --json, and follows new lines with -f", async () => {
+    await runWm(["daemon", "start"], { env: home.env });
+    const plain = await runWm(["daemon", "logs", "-n", "5"], { env: home.env });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/INFO {2}daemon listening {2}socket=/);
+    const raw = await runWm(["daemon", "logs", "-n", "1", "--json"], { env: home.env });
+    expect(JSON.parse(raw.stdout.trim().split("\n")[0] as string)).toHaveProperty("msg");
+    const follower = spawn(process.execPath, [WM_BIN, "daemon", "logs", "-f", "-n", "0"], {
+      env: home.env,
+    });
+    let followed = "";
+    follower.stdout.on("data", (d) => {
+      followed += d;
+    });
+    await sleep(500);
+    await runWm(["daemon", "stop"], { env: home.env });
+    for (let i = 0; i < 50 && !followed.includes("daemon stopped"); i++) await sleep(100);
+    follower.kill("SIGINT");
+    expect(followed).toContain("daemon stopping");
+    expect(followed).toContain("daemon stopped");
   });
 });
 
