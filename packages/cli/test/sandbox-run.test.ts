@@ -256,6 +256,47 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
       ).toBe("");
     });
 
+    it("`wm daemon restart` during a running agent: the restarted daemon is the restart's, and the client re-attaches to it", async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          WM_BIN,
+          "sandbox",
+          "run",
+          "--worktree",
+          wt,
+          "--",
+          "sh",
+          "-c",
+          "sleep 4; echo after-restart; exit 3",
+        ],
+        { env: home.env, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+      for (let i = 0; i < 100; i++) {
+        const listed = JSON.parse(
+          (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,
+        ).sandboxes;
+        if (listed.some((s: { state: string }) => s.state === "running")) break;
+        await sleep(100);
+      }
+      const restarted = await runWm(["daemon", "restart", "--json"], {
+        env: { ...home.env, WM_DAEMON_IDLE_TIMEOUT: "77" },
+      });
+      expect(restarted.code, restarted.stderr).toBe(0);
+      const pid = JSON.parse(restarted.stdout).status.pid as number;
+      expect(await closed).toBe(3);
+      expect(stdout).toContain("after-restart");
+      const reg = JSON.parse(await fs.readFile(home.registrationFile, "utf8"));
+      expect(reg.pid).toBe(pid);
+      const environ = await fs.readFile(`/proc/${pid}/environ`, "utf8");
+      expect(environ.split("\0")).toContain("WM_DAEMON_IDLE_TIMEOUT=77");
+    });
+
     it("Ctrl-C (SIGINT) to a non-TTY client reaches the command inside", async () => {
       const child = spawn(
         process.execPath,

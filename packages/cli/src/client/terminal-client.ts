@@ -26,22 +26,31 @@ export interface TerminalOptions {
   onStarted?(sandbox: SandboxSummary): void;
 }
 
+/** After losing the daemon, give whoever stopped it (`wm daemon restart`) this long to start the next one. */
+const RESTART_GRACE_MS = 3000;
+
 async function openWs(
   opts: TerminalOptions,
   handlers: Parameters<typeof WsRpc.open>[1],
+  graceMs = 0,
 ): Promise<WsRpc> {
-  try {
-    return await WsRpc.open(opts.paths.socketPath, handlers);
-  } catch (err) {
-    if (!(err instanceof DaemonNotRunningError)) throw err;
-    const client = new RpcClient(opts.paths.socketPath);
+  const deadline = Date.now() + graceMs;
+  for (;;) {
     try {
-      await startAndWait({ paths: opts.paths, env: opts.env }, client);
-    } finally {
-      await client.close();
+      return await WsRpc.open(opts.paths.socketPath, handlers);
+    } catch (err) {
+      if (!(err instanceof DaemonNotRunningError)) throw err;
+      if (Date.now() >= deadline) break;
+      await sleep(100);
     }
-    return WsRpc.open(opts.paths.socketPath, handlers);
   }
+  const client = new RpcClient(opts.paths.socketPath);
+  try {
+    await startAndWait({ paths: opts.paths, env: opts.env }, client);
+  } finally {
+    await client.close();
+  }
+  return WsRpc.open(opts.paths.socketPath, handlers);
 }
 
 function size(io: TerminalIo) {
@@ -147,7 +156,7 @@ async function reattach(
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const rpc = await openWs(opts, handlers);
+      const rpc = await openWs(opts, handlers, RESTART_GRACE_MS);
       await rpc.call("sandbox.attach", { id, size: size(opts.io) });
       return rpc;
     } catch (err) {
