@@ -1,6 +1,5 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { expect } from "vitest";
 import { makeRepo, type TestRepo } from "./git-repo.ts";
 import { runWm } from "./run-wm.ts";
 import { makeTempHome, type TempHome } from "./temp-home.ts";
@@ -35,7 +34,7 @@ export async function makeSandboxHome(opts: {
     env: home.env,
     timeoutMs: 300_000,
   });
-  expect(built.code, built.stderr).toBe(0);
+  if (built.code !== 0) throw new Error(`wm sandbox build --agent demo failed:\n${built.stderr}`);
   return {
     home,
     repo,
