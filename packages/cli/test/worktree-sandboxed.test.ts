@@ -89,5 +89,18 @@ describe("the workflow with sandboxed agents", () => {
     expect(sandboxes.sandboxes.map((s) => s.worktree).sort()).toEqual([first, second?.path].sort());
     const firstWindow = wb.windows().find((w) => w.worktree === first);
     expect(firstWindow?.status).toBe("done");
+
+    // Closing a window stops its sandbox; removing a worktree does too.
+    const closed = await wb.wm(["close", "second"]);
+    expect(closed.code, closed.stderr).toBe(0);
+    const afterClose = await wb.wmJson<{ sandboxes: Array<{ worktree: string }> }>([
+      "sandbox",
+      "list",
+    ]);
+    expect(afterClose.sandboxes.map((s) => s.worktree)).toEqual([first]);
+    const removed = await wb.wm(["rm", "first", "-f"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const afterRm = await wb.wmJson<{ sandboxes: unknown[] }>(["sandbox", "list"]);
+    expect(afterRm.sandboxes).toEqual([]);
   }, 120_000);
 });

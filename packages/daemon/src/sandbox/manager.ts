@@ -270,6 +270,16 @@ export class SandboxManager {
     return { stopped, notFound };
   }
 
+  /** Stop every live sandbox of a worktree (its window was closed or it is being removed). */
+  async stopWorktree(worktree: string): Promise<string[]> {
+    await this.ready();
+    const names = this.registry
+      .all()
+      .filter((r) => r.worktree === worktree && LIVE.has(r.state))
+      .map((r) => r.id);
+    return names.length > 0 ? (await this.stop(names, false)).stopped : [];
+  }
+
   async prune(): Promise<{ removedRecords: string[]; removedContainers: string[] }> {
     const removedRecords: string[] = [];
     for (const r of this.registry.all()) {

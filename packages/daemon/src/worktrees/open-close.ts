@@ -56,6 +56,8 @@ export async function closeWorktree(
 ): Promise<Result<"worktree.close">> {
   const entry = await svc.find(params.cwd, params.name);
   const closed = await svc.killWindow(entry);
+  // Closing the window ends its panes' clients; the sandboxes they ran in end with them.
+  await svc.daemon.sandboxes.stopWorktree(entry.path);
   const updated = (await svc.state.update(entry.path, () => ({ tmux: null }))) ?? entry;
   if (closed) svc.emit("worktree", "closed", updated);
   return { worktree: await svc.summary(updated), closed };

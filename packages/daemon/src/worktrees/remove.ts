@@ -42,6 +42,7 @@ export async function dismantle(
 ): Promise<boolean> {
   const { env } = svc.daemon;
   await svc.killWindow(entry);
+  await svc.daemon.sandboxes.stopWorktree(entry.path);
   const repo = { root: entry.repo, commonDir: entry.commonDir };
   const git = mainGit(repo, env);
   if (existsSync(entry.path))
