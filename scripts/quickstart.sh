@@ -39,31 +39,37 @@ if [[ ! -d "$repo/.git" ]]; then
   git -C "$repo" config user.name "wm quickstart"
   git -C "$repo" config user.email "quickstart@wm.invalid"
   printf '# wm demo\n\nAgents edit this repository in their own worktrees.\n' >"$repo/README.md"
-  git -C "$repo" add README.md
+  if [[ "$agent" == demo ]]; then
+    # The demo agent is a script in the wm-sandbox:demo image; every pane runs sandboxed.
+    printf 'agent: demo\nsandbox:\n  enabled: true\n  target: all\npanes:\n  - command: wm-demo-agent\n    focus: true\n' >"$repo/.workmux.yaml"
+  else
+    printf 'agent: %s\nsandbox:\n  enabled: true\n' "$agent" >"$repo/.workmux.yaml"
+  fi
+  git -C "$repo" add README.md .workmux.yaml
   git -C "$repo" commit -q -m "demo: initial commit"
 fi
 branch="agent-$(date +%H%M%S)"
-worktree="$demo_root/demo__worktrees/$branch"
-git -C "$repo" worktree add -q -b "$branch" "$worktree"
-log "worktree $worktree on branch $branch"
 
-log "running the $agent agent in a sandbox that holds only that worktree"
+log "wm add $branch: a worktree, a tmux window, and the $agent agent in a sandbox holding only that worktree"
+(cd "$repo" && wm add "$branch" --background)
 if [[ "$agent" == demo ]]; then
-  WM_DEMO_DELAY=1 wm sandbox run --agent demo --worktree "$worktree" -- wm-demo-agent
-else
-  wm sandbox run --agent "$agent" --worktree "$worktree" -- "$agent"
+  log "waiting for the agent to report done (through the in-sandbox wm)"
+  (cd "$repo" && wm wait "$branch" --status done --timeout 120)
 fi
+worktree="$(cd "$repo" && wm list --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const w=JSON.parse(s).worktrees.find(w=>w.branch===process.argv[1]);process.stdout.write(w?w.path:"")})' "$branch")"
 
 cat >&2 <<MSG
 
 wm: done. What happened:
-  - the agent ran in a container with only $worktree, the git data it needs,
-    and its own credentials (~/.claude-sandbox*) — not your ~/.ssh, ~/.aws or other worktrees;
-  - it committed on branch $branch:
+  - wm add made the worktree $worktree on branch $branch
+    and a tmux window (session "wm") whose agent pane runs in a sandbox: a container with only that
+    worktree, the git data it needs and its own credentials — not your ~/.ssh, ~/.aws or other worktrees;
+  - the agent committed on $branch:
 $(git -C "$repo" log --format='      %h %s' -1 "$branch")
-  - it reported its status through the in-sandbox wm (see the daemon log: wm daemon logs).
+  - it reported its status through the in-sandbox wm, shown in the tmux window name.
 Look around:
-  wm sandbox list          # sandboxes the daemon owns
-  wm sandbox shell --worktree $worktree
-  wm doctor                # what this machine has
+  tmux attach -t wm        # the agent's window
+  cd $repo && wm list      # worktrees, windows, agent status
+  wm dashboard             # every agent, live
+  wm merge $branch         # merge its work (run in $repo)
 MSG
