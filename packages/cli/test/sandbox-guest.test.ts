@@ -1,14 +1,15 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
+  type ListedSandbox,
   makeSandboxHome,
   runWm,
   type SandboxHome,
+  startSandboxClient,
   type TempHome,
   type TestRepo,
-  WM_BIN,
+  waitForRunningSandbox,
 } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -29,29 +30,13 @@ beforeAll(async () => {
 
 afterAll(() => bench.cleanup());
 
-interface Listed {
-  id: string;
-  name: string;
-  containerId: string;
-  state: string;
-}
+type Listed = ListedSandbox;
 
+/** A long-running sandbox for `branch`, started as a pane would (the client lives in the background). */
 async function startLong(branch: string): Promise<Listed> {
-  const wt = repo.worktrees[branch] as string;
-  spawn(process.execPath, [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "sleep", "600"], {
-    env: home.env,
-    stdio: "ignore",
-    detached: true,
-  }).unref();
-  for (let i = 0; i < 200; i++) {
-    const res = await runWm(["sandbox", "list", "--json"], { env: home.env });
-    const found = (JSON.parse(res.stdout).sandboxes as Listed[]).find(
-      (s) => s.name === branch && s.state === "running",
-    );
-    if (found) return found;
-    await sleep(100);
-  }
-  throw new Error(`sandbox for ${branch} did not start`);
+  const client = startSandboxClient(home.env, repo.worktrees[branch] as string, "sleep 600");
+  client.child.unref();
+  return waitForRunningSandbox(home.env, (s) => s.name === branch);
 }
 
 /** A JSON-RPC call from inside a container, with the host's node mounted at /opt/wm. */

@@ -1,8 +1,15 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeSandboxHome, runWm, type SandboxHome, type TempHome, WM_BIN } from "@wm/testing";
+import {
+  makeSandboxHome,
+  runWm,
+  type SandboxHome,
+  startSandboxClient,
+  type TempHome,
+  waitForRunningSandbox,
+} from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let home: TempHome;
@@ -29,24 +36,10 @@ function containerExists(id: string): boolean {
 
 describe("reconciling with the engine", () => {
   it("a sandbox that ended while no daemon ran is recorded as exited, its container removed", async () => {
-    const child = spawn(
-      process.execPath,
-      [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "sh", "-c", "sleep 2; exit 9"],
-      {
-        env: home.env,
-        stdio: "ignore",
-      },
-    );
-    let containerId = "";
-    for (let i = 0; i < 100 && !containerId; i++) {
-      await sleep(100);
-      const listed = JSON.parse(
-        (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,
-      ).sandboxes;
-      containerId = listed.find((s: { state: string }) => s.state === "running")?.containerId ?? "";
-    }
+    const client = startSandboxClient(home.env, wt, "sleep 2; exit 9");
+    const { containerId } = await waitForRunningSandbox(home.env);
     const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
-    child.kill("SIGKILL");
+    client.child.kill("SIGKILL");
     process.kill(pid, "SIGKILL");
     await sleep(3000);
     expect(containerExists(containerId)).toBe(true);

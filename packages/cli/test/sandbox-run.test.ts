@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -8,9 +8,10 @@ import {
   makeSandboxHome,
   runWm,
   type SandboxHome,
+  startSandboxClient,
   type TempHome,
   type TestRepo,
-  WM_BIN,
+  waitForRunningSandbox,
 } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -210,42 +211,16 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
   describe("lifecycle", () => {
     it("a daemon killed during a running agent loses nothing: the agent keeps running and the client re-attaches", async () => {
       const marker = path.join(wt, "survived.txt");
-      const child = spawn(
-        process.execPath,
-        [
-          WM_BIN,
-          "sandbox",
-          "run",
-          "--worktree",
-          wt,
-          "--",
-          "sh",
-          "-c",
-          "sleep 4; echo survived > survived.txt; echo finished; exit 7",
-        ],
-        {
-          env: home.env,
-          stdio: ["ignore", "pipe", "pipe"],
-        },
+      const client = startSandboxClient(
+        home.env,
+        wt,
+        "sleep 4; echo survived > survived.txt; echo finished; exit 7",
       );
-      let stdout = "";
-      child.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      let listed: Array<{ containerId: string; state: string }> = [];
-      for (let i = 0; i < 100 && listed.length === 0; i++) {
-        await sleep(100);
-        listed = JSON.parse(
-          (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,
-        ).sandboxes.filter((s: { state: string }) => s.state === "running");
-      }
-      expect(listed).toHaveLength(1);
-      const containerId = listed[0]?.containerId as string;
+      const { containerId } = await waitForRunningSandbox(home.env);
       const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
       process.kill(pid, "SIGKILL");
-      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-      expect(code).toBe(7);
-      expect(stdout).toContain("finished");
+      expect(await client.closed).toBe(7);
+      expect(client.stdout()).toContain("finished");
       expect(await fs.readFile(marker, "utf8")).toBe("survived\n");
       const log = await fs.readFile(home.logFile, "utf8");
       expect(log).toContain("adopted running sandbox");
@@ -257,40 +232,15 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
     });
 
     it("`wm daemon restart` during a running agent: the restarted daemon is the restart's, and the client re-attaches to it", async () => {
-      const child = spawn(
-        process.execPath,
-        [
-          WM_BIN,
-          "sandbox",
-          "run",
-          "--worktree",
-          wt,
-          "--",
-          "sh",
-          "-c",
-          "sleep 4; echo after-restart; exit 3",
-        ],
-        { env: home.env, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stdout = "";
-      child.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-      for (let i = 0; i < 100; i++) {
-        const listed = JSON.parse(
-          (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,
-        ).sandboxes;
-        if (listed.some((s: { state: string }) => s.state === "running")) break;
-        await sleep(100);
-      }
+      const client = startSandboxClient(home.env, wt, "sleep 4; echo after-restart; exit 3");
+      await waitForRunningSandbox(home.env);
       const restarted = await runWm(["daemon", "restart", "--json"], {
         env: { ...home.env, WM_DAEMON_IDLE_TIMEOUT: "77" },
       });
       expect(restarted.code, restarted.stderr).toBe(0);
       const pid = JSON.parse(restarted.stdout).status.pid as number;
-      expect(await closed).toBe(3);
-      expect(stdout).toContain("after-restart");
+      expect(await client.closed).toBe(3);
+      expect(client.stdout()).toContain("after-restart");
       const reg = JSON.parse(await fs.readFile(home.registrationFile, "utf8"));
       expect(reg.pid).toBe(pid);
       const environ = await fs.readFile(`/proc/${pid}/environ`, "utf8");
@@ -298,57 +248,26 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
     });
 
     it("Ctrl-C (SIGINT) to a non-TTY client reaches the command inside", async () => {
-      const child = spawn(
-        process.execPath,
-        [
-          WM_BIN,
-          "sandbox",
-          "run",
-          "--worktree",
-          wt,
-          "--",
-          "sh",
-          "-c",
-          "trap 'echo got-int; exit 130' INT; echo ready; while :; do sleep 0.1; done",
-        ],
-        { env: home.env, stdio: ["ignore", "pipe", "pipe"] },
+      const client = startSandboxClient(
+        home.env,
+        wt,
+        "trap 'echo got-int; exit 130' INT; echo ready; while :; do sleep 0.1; done",
       );
-      let stdout = "";
-      child.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      while (!stdout.includes("ready")) await sleep(50);
-      child.kill("SIGINT");
-      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-      expect(stdout).toContain("got-int");
+      while (!client.stdout().includes("ready")) await sleep(50);
+      client.child.kill("SIGINT");
+      const code = await client.closed;
+      expect(client.stdout()).toContain("got-int");
       expect(code).toBe(130);
     });
 
     it("stop --all stops a running sandbox and its client exits", async () => {
-      const child = spawn(
-        process.execPath,
-        [WM_BIN, "sandbox", "run", "--worktree", wt, "--", "sleep", "300"],
-        {
-          env: home.env,
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let running = 0;
-      for (let i = 0; i < 100 && running === 0; i++) {
-        await sleep(100);
-        running = JSON.parse(
-          (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,
-        ).sandboxes.filter(
-          (s: { command: string[]; state: string }) =>
-            s.command.includes("300") && s.state === "running",
-        ).length;
-      }
-      expect(running).toBe(1);
-      const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+      const client = startSandboxClient(home.env, wt, "sleep 300");
+      const running = await waitForRunningSandbox(home.env, (s) => s.command.includes("sleep 300"));
+      expect(running.name).toBe("feature-a");
       const stopped = await runWm(["sandbox", "stop", "--all"], { env: home.env });
       expect(stopped.code).toBe(0);
       expect(stopped.stdout).toContain("stopped feature-a");
-      expect(await closed).toBe(143);
+      expect(await client.closed).toBe(143);
     });
 
     it("refuses a directory that is not a linked worktree, and names it", async () => {
