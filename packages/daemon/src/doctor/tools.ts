@@ -50,52 +50,58 @@ export async function checkGit(ctx: DoctorContext): Promise<DoctorCheck> {
   return { name: "git", status: "ok", detail: probe.line };
 }
 
-export async function checkBubblewrap(ctx: DoctorContext): Promise<DoctorCheck> {
-  if (ctx.platform !== "linux") {
-    return {
-      name: "bubblewrap",
-      status: "warn",
-      detail: `bubblewrap is Linux-only: host commands will not be isolated on ${ctx.platform}`,
-      fix: "keep sandbox.host_commands in ~/.config/workmux/config.yaml to commands you trust",
-    };
-  }
-  const probe = await probeVersion(ctx, "bwrap");
-  const fix = installHint(ctx, ["bubblewrap"]);
-  if (probe.state === "missing") {
-    return {
-      name: "bubblewrap",
-      status: "warn",
-      detail: "bwrap is not installed: host commands will not be isolated",
-      fix,
-    };
-  }
-  if (probe.state === "broken") {
-    return { name: "bubblewrap", status: "warn", detail: probe.reason, fix };
-  }
-  return { name: "bubblewrap", status: "ok", detail: probe.line };
+interface LinuxTool {
+  name: string;
+  command: string;
+  pkg: string;
+  /** What is lost without it, e.g. "host commands will not be isolated". */
+  without: string;
+  elsewhereFix: string;
 }
 
-export async function checkDebootstrap(ctx: DoctorContext): Promise<DoctorCheck> {
+/** A tool that exists only on Linux and whose absence degrades wm (warn), never breaks it. */
+async function checkLinuxTool(ctx: DoctorContext, tool: LinuxTool): Promise<DoctorCheck> {
+  const { name } = tool;
   if (ctx.platform !== "linux") {
     return {
-      name: "debootstrap",
+      name,
       status: "warn",
-      detail: `debootstrap is Linux-only: the offline image build cannot run on ${ctx.platform}`,
-      fix: "build the sandbox image on a Linux host, or set sandbox.image to an image you have",
+      detail: `${name} is Linux-only: ${tool.without} on ${ctx.platform}`,
+      fix: tool.elsewhereFix,
     };
   }
-  const probe = await probeVersion(ctx, "debootstrap");
-  const fix = installHint(ctx, ["debootstrap"]);
+  const probe = await probeVersion(ctx, tool.command);
+  const fix = installHint(ctx, [tool.pkg]);
   if (probe.state === "missing") {
     return {
-      name: "debootstrap",
+      name,
       status: "warn",
-      detail: "debootstrap is not installed: needed for the offline image build",
+      detail: `${tool.command} is not installed: ${tool.without}`,
       fix,
     };
   }
-  if (probe.state === "broken") {
-    return { name: "debootstrap", status: "warn", detail: probe.reason, fix };
-  }
-  return { name: "debootstrap", status: "ok", detail: probe.line };
+  if (probe.state === "broken") return { name, status: "warn", detail: probe.reason, fix };
+  return { name, status: "ok", detail: probe.line };
+}
+
+export function checkBubblewrap(ctx: DoctorContext): Promise<DoctorCheck> {
+  return checkLinuxTool(ctx, {
+    name: "bubblewrap",
+    command: "bwrap",
+    pkg: "bubblewrap",
+    without: "host commands will not be isolated",
+    elsewhereFix:
+      "keep sandbox.host_commands in ~/.config/workmux/config.yaml to commands you trust",
+  });
+}
+
+export function checkDebootstrap(ctx: DoctorContext): Promise<DoctorCheck> {
+  return checkLinuxTool(ctx, {
+    name: "debootstrap",
+    command: "debootstrap",
+    pkg: "debootstrap",
+    without: "the offline image build cannot run",
+    elsewhereFix:
+      "build the sandbox image on a Linux host, or set sandbox.image to an image you have",
+  });
 }
