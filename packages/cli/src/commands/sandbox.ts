@@ -3,7 +3,7 @@ import type { SandboxSummary } from "@wm/protocol";
 import { runTerminal } from "../client/terminal-client.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { formatDuration, report } from "../output.ts";
+import { columns, formatDuration, report } from "../output.ts";
 import { sandboxBuildCommand, sandboxInitDockerfileCommand } from "./sandbox-image.ts";
 import { type CommandContext, defineCommand } from "./spec.ts";
 
@@ -106,18 +106,7 @@ function renderList(sandboxes: SandboxSummary[]): string {
     formatDuration(Date.now() - Date.parse(s.createdAt)),
     s.worktree,
   ]);
-  const head = ["NAME", "STATE", "AGENT", "RUNTIME", "AGE", "WORKTREE"];
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
-  );
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] as number))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return columns(["NAME", "STATE", "AGENT", "RUNTIME", "AGE", "WORKTREE"], rows);
 }
 
 const list = defineCommand({

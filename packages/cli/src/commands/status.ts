@@ -1,8 +1,8 @@
 import { RpcError } from "@wm/protocol/errors";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { report } from "../output.ts";
-import { ago, columns } from "../worktree/render.ts";
+import { columns, report } from "../output.ts";
+import { ago } from "../worktree/render.ts";
 import { tmuxClientFromEnv } from "../worktree/tmux-env.ts";
 import { defineCommand } from "./spec.ts";
 

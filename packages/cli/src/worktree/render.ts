@@ -2,19 +2,7 @@ import type { HookRun, WorktreeSummary } from "@wm/protocol";
 import { RpcError } from "@wm/protocol/errors";
 import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { formatDuration } from "../output.ts";
-
-export function columns(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] as number))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
+import { columns, formatDuration } from "../output.ts";
 
 export function ago(iso: string | null, now = Date.now()): string {
   return iso ? `${formatDuration(Math.max(0, now - Date.parse(iso)))} ago` : "-";
