@@ -4,7 +4,6 @@ import { type HookRun, type ParsedParams, type Result, RpcError } from "@wm/prot
 import type { WmConfig } from "../config/index.ts";
 import { branchExists, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
-import { withExclusiveLock } from "./lock.ts";
 import { gitOk, mainGit, worktreeGit } from "./repo.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
@@ -102,50 +101,44 @@ export async function removeWorktree(
   params: ParsedParams<"worktree.remove">,
 ): Promise<Result<"worktree.remove">> {
   const entry = await svc.find(params.cwd, params.name);
-  const busy = `worktree "${entry.handle}" is being changed by another wm command`;
-  return withExclusiveLock(
-    svc.daemon.paths.stateDir,
-    [entry.commonDir, entry.path],
-    busy,
-    async () => {
-      if (!existsSync(entry.commonDir)) return forget(svc, entry);
-      const loaded = await svc.loadConfig({ root: entry.repo, commonDir: entry.commonDir });
-      const present = existsSync(entry.path);
-      if (!params.force && present) {
-        const dirty = await uncommitted(svc, entry);
-        if (dirty.length > 0) {
-          throw new RpcError(
-            "Refused",
-            `worktree "${entry.handle}" has uncommitted changes:\n${dirty.slice(0, 10).join("\n")}\ncommit or discard them, or pass -f to remove anyway`,
-            { reason: "uncommitted", files: dirty },
-          );
-        }
+  return svc.withEntryLock(entry, async () => {
+    if (!existsSync(entry.commonDir)) return forget(svc, entry);
+    const loaded = await svc.loadConfig({ root: entry.repo, commonDir: entry.commonDir });
+    const present = existsSync(entry.path);
+    if (!params.force && present) {
+      const dirty = await uncommitted(svc, entry);
+      if (dirty.length > 0) {
+        throw new RpcError(
+          "Refused",
+          `worktree "${entry.handle}" has uncommitted changes:\n${dirty.slice(0, 10).join("\n")}\ncommit or discard them, or pass -f to remove anyway`,
+          { reason: "uncommitted", files: dirty },
+        );
       }
-      const git = mainGit({ root: entry.repo, commonDir: entry.commonDir }, svc.daemon.env);
-      if (!params.force && !params.keepBranch && (await branchExists(git, entry.branch))) {
-        const target = await mainBranch(git, loaded.config.main_branch);
-        const ahead = !(await branchExists(git, target))
-          ? "0"
-          : await gitOk(git, [
-              "rev-list",
-              "--count",
-              `refs/heads/${target}..refs/heads/${entry.branch}`,
-            ]);
-        if (Number(ahead.trim()) > 0) {
-          throw new RpcError(
-            "Refused",
-            `branch "${entry.branch}" has ${ahead.trim()} commit(s) not merged into ${target}; \`wm merge ${entry.handle}\` merges them, -f removes anyway, --keep-branch keeps the branch`,
-            { reason: "unmerged", commits: Number(ahead.trim()), target },
-          );
-        }
+    }
+    const git = mainGit({ root: entry.repo, commonDir: entry.commonDir }, svc.daemon.env);
+    if (!params.force && !params.keepBranch && (await branchExists(git, entry.branch))) {
+      const target = await mainBranch(git, loaded.config.main_branch);
+      const ahead = !(await branchExists(git, target))
+        ? "0"
+        : await gitOk(git, [
+            "rev-list",
+            "--count",
+            `refs/heads/${target}..refs/heads/${entry.branch}`,
+          ]);
+      if (Number(ahead.trim()) > 0) {
+        throw new RpcError(
+          "Refused",
+          `branch "${entry.branch}" has ${ahead.trim()} commit(s) not merged into ${target}; \`wm merge ${entry.handle}\` merges them, -f removes anyway, --keep-branch keeps the branch`,
+          { reason: "unmerged", commits: Number(ahead.trim()), target },
+        );
       }
-      const configDir = configDirOf(loaded, entry.repo);
-      const hooks = present
-        ? await runEntryHooks(svc, entry, loaded.config, configDir, "pre_remove")
-        : [];
-      const branchDeleted = await dismantle(svc, entry, !params.keepBranch);
-      svc.emit("worktree", "removed", entry, { branchDeleted });
-      return { handle: entry.handle, path: entry.path, branch: entry.branch, branchDeleted, hooks };
-    },
-  );
+    }
+    const configDir = configDirOf(loaded, entry.repo);
+    const hooks = present
+      ? await runEntryHooks(svc, entry, loaded.config, configDir, "pre_remove")
+      : [];
+    const branchDeleted = await dismantle(svc, entry, !params.keepBranch);
+    svc.emit("worktree", "removed", entry, { branchDeleted });
+    return { handle: entry.handle, path: entry.path, branch: entry.branch, branchDeleted, hooks };
+  });
 }

@@ -13,6 +13,7 @@ import type { DaemonContext } from "../context.ts";
 import { tmuxAt } from "../tmux/client-target.ts";
 import { findWindow, killWindow, type LiveWindow } from "../tmux/windows.ts";
 import { DiffStats } from "./diff-stats.ts";
+import { withExclusiveLock } from "./lock.ts";
 import { isInside, type Repo, repoOf } from "./repo.ts";
 import { type WorktreeEntry, WorktreeState } from "./state-store.ts";
 import { mirrorSandboxStatus } from "./status.ts";
@@ -92,6 +93,16 @@ export class WorktreeService {
     throw new RpcError("NotFound", `no worktree named "${name}"${where}; \`wm list\` shows them`, {
       name,
     });
+  }
+
+  /** Run `fn` while no other wm command changes this worktree (merge, remove). */
+  withEntryLock<T>(entry: WorktreeEntry, fn: () => Promise<T>): Promise<T> {
+    return withExclusiveLock(
+      this.daemon.paths.stateDir,
+      [entry.commonDir, entry.path],
+      `worktree "${entry.handle}" is being changed by another wm command`,
+      fn,
+    );
   }
 
   /** The entry's window if it is still there and still wm's. */
