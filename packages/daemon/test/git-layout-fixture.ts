@@ -5,7 +5,9 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { MountSpec } from "../src/backends/types.ts";
+import { BranchSync, type BranchSyncTarget } from "../src/sandbox/branch-sync.ts";
 import { gitLayoutMounts, recordWorktree, type WorktreeRecord } from "../src/sandbox/git-layout.ts";
+import { gitShadowFor, prepareGitShadow } from "../src/sandbox/git-shadow.ts";
 
 export const IMAGE = "wm-base:bookworm";
 export const TEST_LABEL = { "wm.test": "git-layout" };
@@ -26,6 +28,10 @@ export interface LayoutFixture {
   markers: string;
   record: WorktreeRecord;
   mounts: MountSpec[];
+  /** The worktree's git shadow, as the daemon prepares it for a sandbox. */
+  target: BranchSyncTarget;
+  /** What the daemon does when the sandbox's branch changes or the sandbox ends. */
+  syncBranch(): Promise<string>;
   /** Plain git on the host, as the user who owns the repository (uid 1000). */
   hostGit(cwd: string, args: readonly string[]): Promise<CommandResult>;
 }
@@ -67,9 +73,15 @@ export async function makeLayoutFixture(): Promise<LayoutFixture> {
   await must("git", ["worktree", "add", "-q", "-b", "agent", worktree], main);
   await must("git", ["worktree", "add", "-q", "-b", "sibling", sibling], main);
   const record = await recordWorktree(worktree);
-  const mounts = await gitLayoutMounts(record);
+  const owner = { uid: AGENT_UID, gid: AGENT_UID };
+  const shadow = gitShadowFor(path.join(root, "state"), record);
   await must("chown", ["-R", `${AGENT_UID}:${AGENT_UID}`, root]);
+  await prepareGitShadow(shadow, record, owner, { reseed: true, branch: record.branch ?? null });
+  const mounts = await gitLayoutMounts(record, shadow);
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home };
+  const target = { record, shadow, branch: record.branch ?? null };
+  const sync = new BranchSync(env, { warn: () => undefined });
+  await sync.markSynced(target);
   return {
     root,
     main,
@@ -78,6 +90,8 @@ export async function makeLayoutFixture(): Promise<LayoutFixture> {
     markers,
     record,
     mounts,
+    target,
+    syncBranch: () => sync.sync(target),
     hostGit: (cwd, args) => run("git", args, { cwd, uid: AGENT_UID, env }),
   };
 }

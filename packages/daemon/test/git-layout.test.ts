@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chown, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,7 +84,8 @@ describe("git metadata layout in a real container", () => {
     expect(res.stdout).toContain("agent-commit");
     expect(res.stdout).toContain("+more");
 
-    const log = await wm.hostGit(wm.main, ["log", "--all", "--format=%s"]);
+    expect(await wm.syncBranch()).toBe("updated");
+    const log = await wm.hostGit(wm.main, ["log", "agent", "--format=%s"]);
     expect(log.stdout).toContain("agent-commit");
     const st = await stat(path.join(wm.worktree, "new.txt"));
     expect([st.uid, st.gid]).toEqual([AGENT_UID, AGENT_UID]);
@@ -183,26 +184,141 @@ describe("git metadata layout in a real container", () => {
   });
 });
 
+/** The layout wm used before git shadows: refs, logs and objects of the repository writable. */
+function sharedLayout(f: LayoutFixture) {
+  const { commonDir: c, adminDir: a, worktreePath: w } = f.record;
+  const rw = (p: string) => ({ source: p, target: p, readOnly: false });
+  const ro = (p: string) => ({ source: p, target: p, readOnly: true });
+  return [
+    rw(w),
+    ro(`${w}/.git`),
+    ro(c),
+    rw(`${c}/objects`),
+    rw(`${c}/refs`),
+    rw(`${c}/logs`),
+    rw(a),
+    ...["commondir", "gitdir", "config.worktree"].map((n) => ro(`${a}/${n}`)),
+  ];
+}
+
+/** A file of the user's that a hostile agent wants host git to write into. */
+async function victim(f: LayoutFixture): Promise<string> {
+  const file = path.join(f.root, "home", ".bashrc");
+  await writeFile(file, "# the user's shell setup\n");
+  await chown(file, AGENT_UID, AGENT_UID);
+  return file;
+}
+
+/** Host git in the main worktree, as the user: a commit of `content`, then status. */
+async function commitInMain(f: LayoutFixture, content: string): Promise<void> {
+  await writeFile(path.join(f.main, "host.txt"), content);
+  await chown(path.join(f.main, "host.txt"), AGENT_UID, AGENT_UID);
+  for (const args of [["add", "host.txt"], ["commit", "-qm", "host commit"], ["status"]]) {
+    const res = await f.hostGit(f.main, args);
+    expect(res.code, `${args.join(" ")}: ${res.stderr}`).toBe(0);
+  }
+}
+
+describe("no host git writes through what a sandbox planted; an agent moves only its branch", () => {
+  const layouts = {
+    "the shared layout (control)": sharedLayout,
+    "wm's layout": (f: LayoutFixture) => f.mounts,
+  };
+
+  for (const [name, mounts] of Object.entries(layouts)) {
+    const control = name.includes("control");
+
+    it(`${name}: reflogs symlinked to a host file ${control ? "receive" : "do not receive"} the agent's commit subject`, async () => {
+      const f = await fixture();
+      const file = await victim(f);
+      const box = await startSandbox(docker, mounts(f), f.worktree);
+      const c = f.record.commonDir;
+      const planted = await box.sh(
+        [
+          "set -e",
+          `mkdir -p ${c}/logs/refs/heads`,
+          `ln -sf ${file} ${c}/logs/refs/heads/main`,
+          `ln -sf ${file} ${c}/logs/HEAD`,
+          "echo x > agent.txt && git add agent.txt",
+          `git commit -qm 'x; touch ${f.markers}/PWN; #'`,
+        ].join("\n"),
+      );
+      expect(planted.code, planted.stderr).toBe(0);
+      await f.syncBranch();
+      await commitInMain(f, "host change\n");
+      const text = await readFile(file, "utf8");
+      if (control) expect(text).toContain("host commit");
+      else expect(text).toBe("# the user's shell setup\n");
+    });
+
+    it(`${name}: an object directory swapped for a symlink ${control ? "gets" : "does not get"} host git's objects`, async () => {
+      const f = await fixture();
+      const target = path.join(f.root, "home", "autostart");
+      await mkdir(target);
+      await chown(target, AGENT_UID, AGENT_UID);
+      const box = await startSandbox(docker, mounts(f), f.worktree);
+      const content = "host change\n";
+      const swapped = await box.sh(
+        [
+          "set -e",
+          `id=$(printf '${content.replace("\n", "\\n")}' | git hash-object --stdin)`,
+          `dir=${f.record.commonDir}/objects/$(echo "$id" | cut -c1-2)`,
+          `rm -rf "$dir" && ln -s ${target} "$dir"`,
+        ].join("\n"),
+      );
+      expect(swapped.code, swapped.stderr).toBe(0);
+      await commitInMain(f, content);
+      const written = await readdir(target);
+      if (control) expect(written.length).toBeGreaterThan(0);
+      else expect(written).toEqual([]);
+    });
+
+    it(`${name}: the agent ${control ? "moves" : "cannot move"} main and a sibling's branch`, async () => {
+      const f = await fixture();
+      const before = await f.hostGit(f.main, ["rev-parse", "main", "sibling"]);
+      const box = await startSandbox(docker, mounts(f), f.worktree);
+      const moved = await box.sh(
+        [
+          "set -e",
+          "echo y > mine.txt && git add mine.txt && git commit -qm mine",
+          "git update-ref refs/heads/main HEAD",
+          "git update-ref refs/heads/sibling HEAD",
+          "git rev-parse main",
+        ].join("\n"),
+      );
+      expect(moved.code, moved.stderr).toBe(0);
+      await f.syncBranch();
+      const after = await f.hostGit(f.main, ["rev-parse", "main", "sibling", "agent"]);
+      const [main, sibling, agent] = after.stdout.trim().split("\n");
+      expect(agent).toBe(moved.stdout.trim());
+      if (control) expect([main, sibling]).toEqual([agent, agent]);
+      else expect(`${main}\n${sibling}\n`).toBe(before.stdout);
+    });
+  }
+});
+
 describe("gitLayoutMounts checks the worktree against the record", () => {
-  it("creates logs/ when missing and returns the recipe's mounts", async () => {
+  it("mounts the repository read-only and the git shadow over refs, logs and objects", async () => {
     const f = await fixture();
-    await rm(path.join(f.record.commonDir, "logs"), { recursive: true });
-    const mounts = await gitLayoutMounts(f.record);
-    expect(existsSync(path.join(f.record.commonDir, "logs"))).toBe(true);
     const { commonDir: c, adminDir: a, worktreePath: w } = f.record;
-    expect(mounts.map((m) => [m.target, m.readOnly])).toEqual([
-      [w, false],
-      [`${w}/.git`, true],
-      [c, true],
-      [`${c}/objects`, false],
-      [`${c}/refs`, false],
-      [`${c}/logs`, false],
-      [a, false],
-      [`${a}/commondir`, true],
-      [`${a}/gitdir`, true],
-      [`${a}/config.worktree`, true],
+    const sh = f.target.shadow;
+    const mounts = await gitLayoutMounts(f.record, sh);
+    expect(mounts.map((m) => [m.source, m.target, m.readOnly])).toEqual([
+      [w, w, false],
+      [`${w}/.git`, `${w}/.git`, true],
+      [c, c, true],
+      [sh.refs, `${c}/refs`, false],
+      [sh.logs, `${c}/logs`, false],
+      [sh.objects, `${c}/objects`, false],
+      [sh.objectsInfo, `${c}/objects/info`, true],
+      [`${c}/objects`, sh.mainObjects, true],
+      [a, a, false],
+      [sh.adminLogs, `${a}/logs`, false],
+      [sh.adminRefs, `${a}/refs`, false],
+      [`${a}/commondir`, `${a}/commondir`, true],
+      [`${a}/gitdir`, `${a}/gitdir`, true],
+      [`${a}/config.worktree`, `${a}/config.worktree`, true],
     ]);
-    expect(mounts.every((m) => m.source === m.target)).toBe(true);
   });
 
   it("refuses a .git pointer that no longer names the recorded admin dir", async () => {
@@ -211,19 +327,19 @@ describe("gitLayoutMounts checks the worktree against the record", () => {
       path.join(f.worktree, ".git"),
       `gitdir: ${f.record.commonDir}/worktrees/sibling\n`,
     );
-    await expect(gitLayoutMounts(f.record)).rejects.toThrow(/no longer points at/);
+    await expect(gitLayoutMounts(f.record, f.target.shadow)).rejects.toThrow(/no longer points at/);
   });
 
   it("refuses an admin dir outside the common dir's worktrees/", async () => {
     const f = await fixture();
     const record = { ...f.record, commonDir: path.join(f.sibling) };
-    await expect(gitLayoutMounts(record)).rejects.toBeInstanceOf(GitLayoutError);
+    await expect(gitLayoutMounts(record, f.target.shadow)).rejects.toBeInstanceOf(GitLayoutError);
   });
 
   it("refuses an admin dir whose commondir file was rewritten", async () => {
     const f = await fixture();
     await writeFile(path.join(f.record.adminDir, "commondir"), "/tmp\n");
-    await expect(gitLayoutMounts(f.record)).rejects.toThrow(/names \/tmp, not/);
+    await expect(gitLayoutMounts(f.record, f.target.shadow)).rejects.toThrow(/names \/tmp, not/);
   });
 
   it("records realpaths read through safe-git", async () => {
@@ -232,6 +348,7 @@ describe("gitLayoutMounts checks the worktree against the record", () => {
       worktreePath: f.worktree,
       commonDir: path.join(f.main, ".git"),
       adminDir: path.join(f.main, ".git/worktrees/agent"),
+      branch: "agent",
     });
   });
 

@@ -29,6 +29,7 @@ export const WM_DAEMON_KEYS = [
   "daemon",
   "sandbox.rpc_transport",
   "sandbox.container.pids_limit",
+  "sandbox.max_spawns",
 ] as const;
 
 export const GLOBAL_ONLY_KEYS: readonly string[] = [...SANDBOX_WIDENING_KEYS, ...WM_DAEMON_KEYS];
@@ -101,6 +102,7 @@ const ACTED_ON = [
   "sandbox.network",
   "sandbox.rpc_host",
   "sandbox.rpc_transport",
+  "sandbox.max_spawns",
   "daemon",
 ];
 

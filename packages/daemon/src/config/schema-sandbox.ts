@@ -42,8 +42,13 @@ const extraMount = z.union([
       host_path: hostPath,
       guest_path: hostPath.optional(),
       writable: z.boolean().optional(),
+      force: z.boolean().optional(),
     })
-    .transform(({ writable, ...paths }) => ({ ...paths, writable: writable ?? false })),
+    .transform(({ writable, force, ...paths }) => ({
+      ...paths,
+      writable: writable ?? false,
+      ...(force ? { force } : {}),
+    })),
 ]);
 export const extraMountsSchema = z.array(extraMount);
 
@@ -102,6 +107,9 @@ export const limaSchema = z.strictObject({
 export const sandboxBackendSchema = z.enum(["container", "lima", "vm"]);
 export const sandboxTargetSchema = z.enum(["agent", "all"]);
 export const rpcTransportSchema = z.enum(["socket", "tcp"]);
+/** How many agents one sandbox may start through `agent.spawn` in its lifetime. */
+export const maxSpawnsSchema = z.int().min(0);
+export const DEFAULT_MAX_SPAWNS = 4;
 
 export const sandboxSchema = z.strictObject({
   enabled: z.boolean().optional(),
@@ -112,6 +120,7 @@ export const sandboxSchema = z.strictObject({
   env: sandboxEnvSchema.optional(),
   rpc_host: z.string().optional(),
   rpc_transport: rpcTransportSchema.optional(),
+  max_spawns: maxSpawnsSchema.optional(),
   toolchain: z.enum(["auto", "off", "devbox", "flake"]).optional(),
   host_commands: hostCommandsSchema.optional(),
   extra_mounts: extraMountsSchema.optional(),

@@ -21,6 +21,10 @@ export interface SafeGitOptions {
   identity?: { name: string; email: string } | undefined;
   gitBinary?: string | undefined;
   timeoutMs?: number | undefined;
+  /** Extra object directory to read from (a sandbox's git shadow); git never writes there. */
+  alternateObjects?: string | undefined;
+  /** Awaited before every run; throwing stops the run (e.g. a symlink planted in git metadata). */
+  preflight?: (() => Promise<void>) | undefined;
 }
 
 export interface GitResult {
@@ -46,6 +50,8 @@ export function createSafeGit(opts: SafeGitOptions): SafeGit {
   env.GIT_DIR = opts.gitDir;
   if (opts.commonDir !== undefined) env.GIT_COMMON_DIR = opts.commonDir;
   if (opts.workTree !== undefined) env.GIT_WORK_TREE = opts.workTree;
+  if (opts.alternateObjects !== undefined)
+    env.GIT_ALTERNATE_OBJECT_DIRECTORIES = opts.alternateObjects;
   const cwd = opts.workTree ?? opts.gitDir;
 
   const global = ["--no-pager", "--no-replace-objects", `--git-dir=${opts.gitDir}`];
@@ -90,6 +96,7 @@ export function createSafeGit(opts: SafeGitOptions): SafeGit {
     workTree: opts.workTree,
     async run(args, runOpts) {
       const guarded = guardArgs(args);
+      await opts.preflight?.();
       const listing = await exec(["config", "-z", "--get-regexp", DRIVER_SECTIONS_PATTERN], {});
       if (listing.code !== 0 && listing.code !== 1) {
         throw new Error(`reading ${opts.gitDir} config failed: ${listing.stderr.trim()}`);

@@ -11,12 +11,14 @@ const GUARDS: Readonly<Record<string, readonly string[]>> = {
   log: DIFF_GUARDS,
   show: DIFF_GUARDS,
   blame: ["--no-textconv"],
+  fetch: ["--no-auto-maintenance", "--no-recurse-submodules", "--no-tags"],
 };
 
 /**
  * Built-ins the daemon may run. Anything else would make git look up `alias.<name>` or a
- * `git-<name>` program; network commands, `submodule`, `rebase`, `difftool` and `mergetool`
- * run configured programs by design and stay out until someone thinks them through.
+ * `git-<name>` program; network commands (but `fetch` from a local repository the daemon wrote),
+ * `submodule`, `rebase`, `difftool` and `mergetool` run configured programs by design and stay
+ * out until someone thinks them through.
  */
 const ALLOWED = new Set([
   "add",
@@ -37,6 +39,7 @@ const ALLOWED = new Set([
   "diff-files",
   "diff-index",
   "diff-tree",
+  "fetch",
   "for-each-ref",
   "fsck",
   "hash-object",

@@ -1,7 +1,8 @@
-import { lstat, mkdir, readFile, realpath, writeFile } from "node:fs/promises";
+import { lstat, readFile, realpath, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { MountSpec } from "../backends/types.ts";
 import { createSafeGit } from "../git/safe-git.ts";
+import type { GitShadow } from "./git-shadow.ts";
 
 /** What the daemon stores when it creates a linked worktree; all paths are realpaths. */
 export interface WorktreeRecord {
@@ -10,6 +11,11 @@ export interface WorktreeRecord {
   commonDir: string;
   /** `<commonDir>/worktrees/<name>`. */
   adminDir: string;
+  /**
+   * The branch checked out when wm recorded the worktree: the only one its sandbox may move.
+   * Null for a detached HEAD; absent in records older than this field (nothing is carried over).
+   */
+  branch?: string | null;
 }
 
 export class GitLayoutError extends Error {
@@ -40,10 +46,13 @@ export async function recordWorktree(
   if (res.code !== 0 || !common || !dir) {
     throw new GitLayoutError(`${worktree} is not a git worktree: ${res.stderr.trim()}`);
   }
-  const record = {
+  const head = await git.run(["symbolic-ref", "--quiet", "HEAD"]);
+  const ref = head.code === 0 ? head.stdout.trim() : "";
+  const record: WorktreeRecord = {
     worktreePath: worktree,
     commonDir: await realpath(common),
     adminDir: await realpath(dir),
+    branch: ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null,
   };
   checkNesting(record);
   await expectFileNaming(
@@ -58,20 +67,25 @@ export async function recordWorktree(
  * Mounts giving a sandbox its worktree and only the git metadata it needs (SECURITY.md §1).
  * Paths come from `record`; the worktree's files are only checked against it, never followed.
  *
- * Still writable, and why that is acceptable:
- * - `objects/`: the agent can add, corrupt or delete objects of the whole repository and write
- *   `objects/info/alternates`, making host git read objects from a path it names. Data, not code.
- * - `refs/`, `logs/`: every branch and tag, not only its own; it can move `main` or add
- *   `refs/replace/*` (safe-git ignores replace refs, a user's own git does not). `packed-refs`
- *   stays read-only, so deleting a packed ref fails inside.
- * - `worktrees/<name>/`: its own HEAD, index and reflogs. The files in it that steer host git are
- *   pinned read-only on top: `commondir` (host git run in this worktree would take its config
- *   and hooks from wherever it points), `gitdir` (what `git worktree remove/prune` act on) and
- *   `config.worktree` (read when the read-only common config sets extensions.worktreeConfig).
+ * The repository's `.git` is read-only. What git inside must write goes to the worktree's
+ * shadow (git-shadow.ts), mounted over the shared paths: `refs/` (a copy of the repository's
+ * loose refs), `logs/`, `objects/` (new objects; the repository's own are a read-only
+ * alternate) and the admin dir's `logs/` and `refs/`. Host git therefore never writes into a
+ * directory the agent can fill with symlinks, and the agent's ref updates reach the repository
+ * only for its own branch, carried over by the daemon (branch-sync.ts).
+ *
+ * Still shared and writable: the admin dir `worktrees/<name>/` (HEAD, index, ORIG_HEAD, …),
+ * which host git in this worktree must agree on; the daemon checks it for symlinks before it
+ * runs git there. Pinned read-only on top: `commondir` (host git run in this worktree would take
+ * its config and hooks from wherever it points), `gitdir` (what `git worktree remove/prune` act
+ * on) and `config.worktree` (read when the common config sets extensions.worktreeConfig).
  * Readable but not writable: the common config (remote URLs with embedded credentials leak),
- * hooks, `info/`, and the other worktrees' admin dirs (their HEAD and index).
+ * hooks, `info/`, `packed-refs` and the other worktrees' admin dirs.
  */
-export async function gitLayoutMounts(record: WorktreeRecord): Promise<MountSpec[]> {
+export async function gitLayoutMounts(
+  record: WorktreeRecord,
+  shadow: GitShadow,
+): Promise<MountSpec[]> {
   const worktree = await realDir(record.worktreePath, "worktree");
   const commonDir = await realDir(record.commonDir, "common git dir");
   const adminDir = await realDir(record.adminDir, "worktree admin dir");
@@ -87,11 +101,10 @@ export async function gitLayoutMounts(record: WorktreeRecord): Promise<MountSpec
   }
   await expectFileNaming(path.join(adminDir, "commondir"), commonDir, adminDir);
   await expectFileNaming(path.join(adminDir, "gitdir"), path.join(worktree, ".git"), adminDir);
-  await mkdir(path.join(commonDir, "logs")).catch(ignoreExists);
   await writeFile(path.join(adminDir, "config.worktree"), "", { flag: "wx" }).catch(ignoreExists);
 
-  const rw = (p: string): MountSpec => ({ source: p, target: p, readOnly: false });
-  const ro = (p: string): MountSpec => ({ source: p, target: p, readOnly: true });
+  const rw = (source: string, target = source): MountSpec => ({ source, target, readOnly: false });
+  const ro = (source: string, target = source): MountSpec => ({ source, target, readOnly: true });
   const sub = async (dir: string, name: string, kind: "dir" | "file") => {
     const p = path.join(dir, name);
     await expectKind(p, kind);
@@ -101,10 +114,14 @@ export async function gitLayoutMounts(record: WorktreeRecord): Promise<MountSpec
     rw(worktree),
     ro(await sub(worktree, ".git", "file")),
     ro(commonDir),
-    rw(await sub(commonDir, "objects", "dir")),
-    rw(await sub(commonDir, "refs", "dir")),
-    rw(await sub(commonDir, "logs", "dir")),
+    rw(shadow.refs, await sub(commonDir, "refs", "dir")),
+    rw(shadow.logs, path.join(commonDir, "logs")),
+    rw(shadow.objects, await sub(commonDir, "objects", "dir")),
+    ro(shadow.objectsInfo, path.join(commonDir, "objects", "info")),
+    ro(path.join(commonDir, "objects"), shadow.mainObjects),
     rw(adminDir),
+    rw(shadow.adminLogs, await sub(adminDir, "logs", "dir")),
+    rw(shadow.adminRefs, await sub(adminDir, "refs", "dir")),
     ro(await sub(adminDir, "commondir", "file")),
     ro(await sub(adminDir, "gitdir", "file")),
     ro(await sub(adminDir, "config.worktree", "file")),

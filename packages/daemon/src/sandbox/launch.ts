@@ -7,6 +7,7 @@ import { checkImage } from "../images/check-image.ts";
 import { claudeCredentialMounts, GUEST_HOME } from "./credentials.ts";
 import { resolveExtraMounts } from "./extra-mounts.ts";
 import { gitLayoutMounts, type WorktreeRecord } from "./git-layout.ts";
+import type { GitShadow } from "./git-shadow.ts";
 import { parseBytes } from "./limits.ts";
 import { findShimBundle, prepareShimRuntime } from "./shim-runtime.ts";
 
@@ -26,6 +27,8 @@ export interface LaunchInput {
   interactive: boolean;
   clientEnv: Readonly<Record<string, string>>;
   endpointMount: MountSpec;
+  /** The worktree's private git area, prepared for this sandbox. */
+  gitShadow: GitShadow;
   config: WmConfig;
 }
 
@@ -63,13 +66,14 @@ export async function buildContainerSpec(
   });
   const wt = input.worktree.worktreePath;
   const mounts: MountSpec[] = [
-    ...(await gitLayoutMounts(input.worktree)),
+    ...(await gitLayoutMounts(input.worktree, input.gitShadow)),
     ...shim.mounts,
     input.endpointMount,
     ...(await claudeCredentialMounts(daemon.homedir, input.owner)),
     ...(await resolveExtraMounts(input.config.sandbox.extra_mounts, {
       homedir: daemon.homedir,
-      worktree: wt,
+      worktree: input.worktree,
+      paths: daemon.paths,
     })),
   ];
   const container = input.config.sandbox.container;

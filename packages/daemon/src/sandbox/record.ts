@@ -7,7 +7,7 @@ export interface SandboxRecord {
   name: string;
   worktree: string;
   /** Git facts recorded when the sandbox was created; mounts come from these, never from the worktree. */
-  git: { commonDir: string; adminDir: string };
+  git: { commonDir: string; adminDir: string; branch?: string | null };
   runtime: RuntimeName;
   image: string;
   containerName: string;
@@ -24,6 +24,11 @@ export interface SandboxRecord {
   tcpHost: string | null;
   tcpPort: number | null;
   agentStatus: AgentStatus | null;
+  /**
+   * `agent.spawn` requests this sandbox made that counted against `sandbox.max_spawns`
+   * (absent in records written before the limit existed: none).
+   */
+  spawns?: number;
 }
 
 export function summarize(r: SandboxRecord, attached: number): SandboxSummary {

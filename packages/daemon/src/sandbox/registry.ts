@@ -14,6 +14,8 @@ const ID_PATTERN = /^sb-[0-9a-f]{12}$/;
 export class SandboxRegistry {
   readonly #dir: string;
   readonly #records = new Map<string, SandboxRecord>();
+  /** The last write of each record's file; the next one waits for it, so files never go back. */
+  readonly #writes = new Map<string, Promise<void>>();
   readonly #log: Logger;
 
   constructor(stateDir: string, log: Logger) {
@@ -51,7 +53,7 @@ export class SandboxRegistry {
   async put(record: SandboxRecord): Promise<void> {
     if (!ID_PATTERN.test(record.id)) throw new Error(`invalid sandbox id ${record.id}`);
     this.#records.set(record.id, record);
-    await atomicWrite(this.#file(record.id), `${JSON.stringify(record, null, 2)}\n`);
+    await this.#persist(record.id);
   }
 
   async update(id: string, change: Partial<SandboxRecord>): Promise<SandboxRecord | undefined> {
@@ -62,9 +64,44 @@ export class SandboxRegistry {
     return next;
   }
 
+  /**
+   * Counts one `agent.spawn` of sandbox `id` against `limit`. The check and the count happen
+   * before anything is awaited, so concurrent requests cannot both take the last one; the
+   * count is on disk before this resolves, so a restarted daemon keeps it.
+   */
+  async countSpawn(
+    id: string,
+    limit: number,
+  ): Promise<{ counted: boolean; used: number } | undefined> {
+    const current = this.#records.get(id);
+    if (!current) return undefined;
+    const used = current.spawns ?? 0;
+    if (used >= limit) return { counted: false, used };
+    await this.put({ ...current, spawns: used + 1 });
+    return { counted: true, used: used + 1 };
+  }
+
   async delete(id: string): Promise<void> {
     this.#records.delete(id);
-    await fs.rm(this.#file(id), { force: true });
+    await this.#chain(id, () => fs.rm(this.#file(id), { force: true }));
+  }
+
+  /** Writes the record as it is when its turn comes (none when it was deleted meanwhile). */
+  #persist(id: string): Promise<void> {
+    return this.#chain(id, async () => {
+      const record = this.#records.get(id);
+      if (record) await atomicWrite(this.#file(id), `${JSON.stringify(record, null, 2)}\n`);
+    });
+  }
+
+  #chain(id: string, step: () => Promise<void>): Promise<void> {
+    const next = (this.#writes.get(id) ?? Promise.resolve()).catch(() => undefined).then(step);
+    this.#writes.set(id, next);
+    const forget = () => {
+      if (this.#writes.get(id) === next) this.#writes.delete(id);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   #file(id: string): string {

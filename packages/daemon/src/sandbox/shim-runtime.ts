@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,7 +79,7 @@ export async function prepareShimRuntime(opts: {
   ];
   if (existsSync(path.join(dir, "bin", "wm"))) return { dir, mounts };
 
-  const tmp = `${dir}.${process.pid}.tmp`;
+  const tmp = `${dir}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(path.join(tmp, "bin"), { recursive: true, mode: 0o755 });
   await fs.mkdir(path.join(tmp, "lib"), { mode: 0o755 });

@@ -4,13 +4,13 @@ import { type HookRun, type ParsedParams, type Result, RpcError } from "@wm/prot
 import type { WmConfig } from "../config/index.ts";
 import { branchExists, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
-import { gitOk, mainGit, worktreeGit } from "./repo.ts";
+import { gitOk, mainGit } from "./repo.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 
 /** Uncommitted changes (tracked and untracked) in a worktree, as `git status --porcelain` lines. */
 export async function uncommitted(svc: WorktreeService, entry: WorktreeEntry): Promise<string[]> {
-  const out = await gitOk(worktreeGit(entry, svc.daemon.env), [
+  const out = await gitOk(svc.worktreeGit(entry), [
     "status",
     "--porcelain=v1",
     "--untracked-files=normal",
@@ -47,6 +47,7 @@ export async function dismantle(
   if (existsSync(entry.path))
     await gitOk(git, ["worktree", "remove", "--force", entry.path], "Conflict");
   await rm(entry.path, { recursive: true, force: true });
+  await rm(svc.gitTarget(entry).shadow.dir, { recursive: true, force: true });
   await git.run(["worktree", "prune"]);
   let deleted = false;
   if (deleteBranch && (await branchExists(git, entry.branch))) {

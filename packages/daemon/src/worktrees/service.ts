@@ -10,11 +10,14 @@ import {
   type WmConfig,
 } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
+import { createSafeGit, type SafeGit } from "../git/safe-git.ts";
+import type { BranchSyncTarget } from "../sandbox/branch-sync.ts";
+import { assertNoPlantedLinks, PlantedLinkError } from "../sandbox/planted-links.ts";
 import { tmuxAt } from "../tmux/client-target.ts";
 import { findWindow, killWindow, type LiveWindow } from "../tmux/windows.ts";
 import { DiffStats } from "./diff-stats.ts";
 import { withExclusiveLock } from "./lock.ts";
-import { isInside, type Repo, repoOf } from "./repo.ts";
+import { isInside, type KnownWorktree, knownWorktrees, type Repo, repoOf } from "./repo.ts";
 import { type WorktreeEntry, WorktreeState } from "./state-store.ts";
 import { mirrorSandboxStatus } from "./status.ts";
 
@@ -61,7 +64,12 @@ export class WorktreeService {
   }
 
   async repoOf(cwd: string): Promise<Repo | undefined> {
-    return repoOf(cwd, await this.state.all());
+    return repoOf(cwd, await this.known());
+  }
+
+  /** Every linked worktree wm has a record of: its own entries and those sandboxes ran in. */
+  async known(): Promise<KnownWorktree[]> {
+    return knownWorktrees(this.daemon, await this.state.all());
   }
 
   /** The recorded worktree containing `p`, if any. */
@@ -72,10 +80,49 @@ export class WorktreeService {
       .sort((a, b) => b.path.length - a.path.length)[0];
   }
 
+  /** The entry's branch-sync target: its git shadow, if a sandbox ever ran in it. */
+  gitTarget(entry: WorktreeEntry): BranchSyncTarget {
+    return this.daemon.sandboxes.gitTarget({
+      worktreePath: entry.path,
+      commonDir: entry.commonDir,
+      adminDir: entry.adminDir,
+      branch: entry.branch,
+    });
+  }
+
+  /**
+   * safe-git in a linked worktree wm recorded: objects its sandbox made but has not committed
+   * are read from the git shadow, and no git runs while a symlink sits in the admin dir.
+   */
+  worktreeGit(entry: WorktreeEntry): SafeGit {
+    const { shadow } = this.gitTarget(entry);
+    return createSafeGit({
+      gitDir: entry.adminDir,
+      commonDir: entry.commonDir,
+      workTree: entry.path,
+      env: this.daemon.env as NodeJS.ProcessEnv,
+      alternateObjects: existsSync(shadow.objects) ? shadow.objects : undefined,
+      preflight: () => guardAdminDir(entry.adminDir),
+    });
+  }
+
+  /** Carries the commits a sandbox made on the entry's branch into the repository. */
+  async syncBranch(entry: WorktreeEntry): Promise<void> {
+    await this.daemon.sandboxes.branchSync
+      .sync(this.gitTarget(entry))
+      .catch((err) => this.daemon.log.warn({ err, worktree: entry.path }, "branch sync failed"));
+  }
+
   /** A worktree by handle, branch or path, among the repository at `cwd` (or all when outside one). */
   async find(cwd: string, name: string): Promise<WorktreeEntry> {
+    const entry = await this.#find(cwd, name);
+    await this.syncBranch(entry);
+    return entry;
+  }
+
+  async #find(cwd: string, name: string): Promise<WorktreeEntry> {
     const all = await this.state.all();
-    const repo = await repoOf(cwd, all);
+    const repo = await repoOf(cwd, await knownWorktrees(this.daemon, all));
     const pool = repo ? all.filter((e) => e.repo === repo.root) : all;
     let matches = pool.filter((e) => e.handle === name || e.branch === name);
     if (matches.length === 0 && (name.includes("/") || name.startsWith("."))) {
@@ -180,4 +227,13 @@ export function worktreeService(daemon: DaemonContext): WorktreeService {
     mirrorSandboxStatus(service);
   }
   return service;
+}
+
+async function guardAdminDir(adminDir: string): Promise<void> {
+  try {
+    await assertNoPlantedLinks(adminDir);
+  } catch (err) {
+    if (err instanceof PlantedLinkError) throw new RpcError("Refused", err.message);
+    throw err;
+  }
 }
