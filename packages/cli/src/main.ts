@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { RpcError } from "@wm/protocol/errors";
+import { displaySafe } from "@wm/protocol/text";
 import { WM_VERSION } from "@wm/protocol/version";
 import { withDaemon } from "./client/connect.ts";
 import { pathsFor } from "./client/daemon-paths.ts";
@@ -37,11 +38,13 @@ function resolveCommand(argv: readonly string[]): Resolved {
   return { path, command, rest: argv.slice(i) };
 }
 
+/** Messages, details and hints can quote names, paths and hook output from an agent. */
 function printError(io: Io, err: CliError | RpcError): void {
-  io.stderr.write(`wm: ${err.message}\n`);
-  if (err instanceof CliError && err.details) io.stderr.write(`${err.details}\n`);
+  const safe = (text: string) => displaySafe(text, { multiline: true });
+  io.stderr.write(`wm: ${safe(err.message)}\n`);
+  if (err instanceof CliError && err.details) io.stderr.write(`${safe(err.details)}\n`);
   const hint = err.hint;
-  if (hint) io.stderr.write(`hint: ${hint}\n`);
+  if (hint) io.stderr.write(`hint: ${safe(hint)}\n`);
 }
 
 function toCliError(err: unknown): CliError | RpcError | undefined {
@@ -149,7 +152,8 @@ export async function run(
   } catch (err) {
     const known = toCliError(err);
     if (!known) {
-      io.stderr.write(`wm: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+      const text = (err as Error)?.stack ?? String(err);
+      io.stderr.write(`wm: unexpected error: ${displaySafe(text, { multiline: true })}\n`);
       return ExitCode.Failure;
     }
     printError(io, known);

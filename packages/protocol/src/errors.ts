@@ -20,6 +20,7 @@ export const ErrorCode = {
   Unavailable: -32010,
   Conflict: -32011,
   RateLimited: -32012,
+  ConfirmationRequired: -32013,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -92,6 +93,10 @@ export const errorInfo: Record<ErrorCodeName, ErrorInfo> = {
   },
   Conflict: { message: "conflict", hint: "the target already exists or is in use" },
   RateLimited: { message: "too many requests", hint: "slow down and retry" },
+  ConfirmationRequired: {
+    message: "the user must confirm this change first",
+    hint: "error.data shows what would change; after the user agrees, call again with yes: true (and confirmed: error.data.digest)",
+  },
 };
 
 const nameByCode = new Map<number, ErrorCodeName>(

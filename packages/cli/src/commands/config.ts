@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { ConfigDiagnostic, Result } from "@wm/protocol";
 import { ErrorCode, RpcError } from "@wm/protocol/errors";
+import { jsonSafe } from "@wm/protocol/text";
 import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
@@ -76,7 +77,8 @@ export const configCommand = defineCommand({
       if (err instanceof RpcError && err.code === ErrorCode.ConfigInvalid) {
         const diagnostics =
           (err.data as { diagnostics?: ConfigDiagnostic[] } | undefined)?.diagnostics ?? [];
-        if (ctx.json) ctx.io.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+        if (ctx.json)
+          ctx.io.stdout.write(`${jsonSafe(JSON.stringify({ error: err.toJSON() }, null, 2))}\n`);
         throw new CliError(
           "the configuration is invalid",
           ExitCode.ConfigInvalid,

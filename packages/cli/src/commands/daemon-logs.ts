@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { displaySafe, jsonSafe } from "@wm/protocol/text";
 import { tailFile } from "../client/log-tail.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
@@ -14,25 +15,29 @@ const LEVELS: Record<number, string> = {
   60: "FATAL",
 };
 
-/** One pino JSON line as `time LEVEL msg key=value…`; anything else unchanged. */
+/**
+ * One pino JSON line as `time LEVEL msg key=value…`; anything else as it is. Logged values
+ * (notify text, branch names) come from agents: control and bidi characters are shown escaped.
+ */
 export function formatLogLine(line: string): string {
   let rec: Record<string, unknown>;
   try {
     rec = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    return line;
+    return displaySafe(line);
   }
-  if (typeof rec !== "object" || rec === null || !("msg" in rec)) return line;
+  if (typeof rec !== "object" || rec === null || !("msg" in rec)) return displaySafe(line);
   const { time, level, msg, pid: _pid, ...rest } = rec;
   const extra = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
   const lvl = (LEVELS[Number(level)] ?? String(level)).padEnd(5);
-  return `${String(time ?? "")} ${lvl} ${String(msg)}${extra ? `  ${extra}` : ""}`;
+  return displaySafe(`${String(time ?? "")} ${lvl} ${String(msg)}${extra ? `  ${extra}` : ""}`);
 }
 
 function emit(ctx: CommandContext, lines: string[]): void {
-  for (const line of lines) ctx.io.stdout.write(`${ctx.json ? line : formatLogLine(line)}\n`);
+  for (const line of lines)
+    ctx.io.stdout.write(`${ctx.json ? jsonSafe(line) : formatLogLine(line)}\n`);
 }
 
 async function follow(ctx: CommandContext, file: string, signal: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { BUILD_PROGRESS_NOTIFICATION } from "@wm/protocol/streams";
+import { displaySafe } from "@wm/protocol/text";
 import { WsRpc } from "../client/ws-rpc.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
@@ -37,7 +38,7 @@ export const sandboxBuildCommand = defineCommand({
         if (method !== BUILD_PROGRESS_NOTIFICATION) return;
         const line = String(params.line ?? "");
         lines.push(line);
-        if (!ctx.json) ctx.io.stderr.write(`${line}\n`);
+        if (!ctx.json) ctx.io.stderr.write(`${displaySafe(line)}\n`);
       },
       onBinary() {},
       onClose() {},

@@ -1,4 +1,5 @@
 import { RpcError } from "@wm/protocol/errors";
+import { displaySafe } from "@wm/protocol/text";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { columns, report } from "../output.ts";
@@ -66,7 +67,7 @@ const set = defineCommand({
       )
       .catch((err: unknown) => {
         if (!(err instanceof RpcError && err.is("NotFound"))) throw err;
-        ctx.io.stderr.write(`wm: ${err.message}; status not recorded\n`);
+        ctx.io.stderr.write(`wm: ${displaySafe(err.message)}; status not recorded\n`);
         return { worktree: null, handle: null, status: null, changed: false };
       });
     report(ctx, res, () => "");

@@ -1,5 +1,5 @@
 import type { SandboxSummary, WorktreeSummary } from "@wm/protocol";
-import { sanitize } from "./text-width.ts";
+import { displaySafe } from "@wm/protocol/text";
 
 export type StatusIcons = Readonly<Record<string, string>>;
 
@@ -30,7 +30,7 @@ export interface DashboardRow {
 
 /** An icon as the terminal should show it: tmux `#[…]` styles dropped, `##` read as `#`. */
 export function plainIcon(icon: string): string {
-  return sanitize(icon.replace(/#\[[^\]]*\]/g, "").replaceAll("##", "#")).trim();
+  return displaySafe(icon.replace(/#\[[^\]]*\]/g, "").replaceAll("##", "#")).trim();
 }
 
 /** The status icons of a `config.get` result, when it has well-formed ones. */

@@ -99,7 +99,7 @@ describe("renderFrame", () => {
     });
     expect(asked.at(-1)).toBe("merge x? [y/n]");
     const told = renderFrame(view({ rows, message: "boom\x1b[2J" }), 80, 6, { footer: true });
-    expect(told.at(-1)).toBe("boom?[2J");
+    expect(told.at(-1)).toBe("boom\\x1b[2J");
     const help = renderFrame(view({ rows, help: true }), 80, 30);
     expect(help.slice(2)).toEqual([...HELP_LINES]);
   });

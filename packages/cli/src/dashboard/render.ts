@@ -1,5 +1,6 @@
+import { displaySafe } from "@wm/protocol/text";
 import type { DashboardRow, DiffSize } from "./model.ts";
-import { displayWidth, fit, sanitize, truncate } from "./text-width.ts";
+import { displayWidth, fit, truncate } from "./text-width.ts";
 
 export interface DashboardView {
   rows: readonly DashboardRow[];
@@ -75,7 +76,7 @@ function cells(row: DashboardRow, qualify: boolean, now: number): string[] {
     sandboxText(row),
     relativeTime(row.lastActivity, now),
     diffText(row.diff),
-  ].map(sanitize);
+  ].map((cell) => displaySafe(cell));
 }
 
 function table(rows: readonly string[][]): string[] {
@@ -92,7 +93,7 @@ function summaryLine(rows: readonly DashboardRow[]): string {
   for (const r of rows) if (r.status) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const parts = [...counts].map(([s, n]) => `${n} ${s}`);
   const total = `${rows.length} ${rows.length === 1 ? "worktree" : "worktrees"}`;
-  return ["wm dashboard", total, ...parts].join("  ·  ");
+  return displaySafe(["wm dashboard", total, ...parts].join("  ·  "));
 }
 
 /** One frame: at most `height` lines, none wider than `width` columns. */
@@ -135,7 +136,8 @@ export function renderFrame(
   if (footerLines > 0 && h > 0) {
     while (out.length < h - 1) out.push("");
     const footer = view.prompt ?? view.message ?? HINTS;
-    out.push(view.prompt ? bold(truncate(sanitize(footer), w)) : truncate(sanitize(footer), w));
+    const shown = truncate(displaySafe(footer), w);
+    out.push(view.prompt ? bold(shown) : shown);
   }
   return out;
 }

@@ -75,16 +75,6 @@ export function charWidth(cp: number): number {
   return within(WIDE, cp) ? 2 : 1;
 }
 
-/** Control characters (C0, DEL, C1) become `?`, so text from elsewhere cannot move the cursor. */
-export function sanitize(text: string): string {
-  let out = "";
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    out += cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ? "?" : ch;
-  }
-  return out;
-}
-
 export function displayWidth(text: string): number {
   let width = 0;
   for (const ch of text) width += charWidth(ch.codePointAt(0) as number);

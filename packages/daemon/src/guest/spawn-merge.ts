@@ -1,9 +1,13 @@
 import path from "node:path";
 import { RpcError } from "@wm/protocol";
+import { globalConfigDirs } from "../config/locate.ts";
+import { DEFAULT_MAX_SPAWNS } from "../config/schema-sandbox.ts";
 import type { CallContext } from "../context.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 import { addWorktree } from "../worktrees/add.ts";
 import { mergeWorktree } from "../worktrees/merge.ts";
+import { assertBranchName } from "../worktrees/names.ts";
+import { requireRepo } from "../worktrees/repo.ts";
 import { worktreeService } from "../worktrees/service.ts";
 import type { WorktreeEntry } from "../worktrees/state-store.ts";
 
@@ -27,7 +31,9 @@ function tmuxOf(entry: WorktreeEntry | undefined) {
 
 /**
  * A new agent from inside a sandbox: always sandboxed, in the background, in the caller's tmux
- * server; the agent and pane commands are the host config's, never the caller's.
+ * server; the agent and pane commands are the host config's, never the caller's. Each request
+ * whose params are valid counts against `sandbox.max_spawns`, whether or not the worktree is
+ * then created, so a flood of failing requests is bounded too.
  */
 export const agentSpawn: Handler<"agent.spawn"> = async (params, call) => {
   const { record, svc, entry, repoRoot } = await own(call);
@@ -35,6 +41,25 @@ export const agentSpawn: Handler<"agent.spawn"> = async (params, call) => {
     { sandbox: record.id, branch: params.branch },
     "guest asks to spawn an agent",
   );
+  assertBranchName(params.branch);
+  const loaded = await svc.loadConfig(await requireRepo(repoRoot, await svc.state.all()));
+  const limit = loaded.config.sandbox.max_spawns ?? DEFAULT_MAX_SPAWNS;
+  const count = await call.daemon.sandboxes.registry.countSpawn(record.id, limit);
+  if (!count) throw new RpcError("NotFound", `sandbox ${record.id} no longer exists`);
+  if (!count.counted) {
+    const { env, homedir } = call.daemon;
+    const file =
+      loaded.files.global ?? path.join(globalConfigDirs(env, homedir)[0] ?? "", "config.yaml");
+    call.daemon.log.warn(
+      { sandbox: record.id, limit, used: count.used },
+      "guest spawn refused: sandbox.max_spawns reached",
+    );
+    throw new RpcError(
+      "Refused",
+      `this sandbox may start at most ${limit} agent${limit === 1 ? "" : "s"} (sandbox.max_spawns: ${limit}) and has used them; to allow more, raise sandbox.max_spawns in the global config, ${file}`,
+      { limit, used: count.used, key: "sandbox.max_spawns", file },
+    );
+  }
   const tmux = tmuxOf(entry);
   const res = await addWorktree(svc, {
     cwd: repoRoot,
@@ -49,7 +74,10 @@ export const agentSpawn: Handler<"agent.spawn"> = async (params, call) => {
   return { handle: res.worktree.handle, branch: res.worktree.branch, path: res.worktree.path };
 };
 
-/** Merge the caller's own worktree; naming any other is refused. The worktree is kept: the caller runs in it. */
+/**
+ * Merge the caller's own worktree; naming any other is refused. The worktree is kept: the caller
+ * runs in it. A merge that would change a file wm reads as configuration on the host is refused.
+ */
 export const agentMerge: Handler<"agent.merge"> = async (params, call) => {
   const { record, svc, entry } = await own(call);
   if (!entry) {
@@ -68,12 +96,16 @@ export const agentMerge: Handler<"agent.merge"> = async (params, call) => {
       `a sandbox may merge only its own worktree (${entry.handle}), not "${params.name}"`,
     );
   }
-  const res = await mergeWorktree(svc, {
-    cwd: entry.repo,
-    name: entry.handle,
-    ...(params.into ? { into: params.into } : {}),
-    ...(params.strategy ? { strategy: params.strategy } : {}),
-    keep: true,
-  });
+  const res = await mergeWorktree(
+    svc,
+    {
+      cwd: entry.repo,
+      name: entry.handle,
+      ...(params.into ? { into: params.into } : {}),
+      ...(params.strategy ? { strategy: params.strategy } : {}),
+      keep: true,
+    },
+    { initiator: "guest" },
+  );
   return { branch: res.branch, target: res.target, commit: res.commit };
 };

@@ -1,4 +1,4 @@
-import type { AgentStatus } from "@wm/protocol";
+import { type AgentStatus, displaySafe } from "@wm/protocol";
 import { literalName, type Tmux } from "./tmux-client.ts";
 
 /** The tmux default window-status format, with the name wm gave the window and its styled icon. */
@@ -24,7 +24,7 @@ export async function markWindow(tmux: Tmux, window: string, marks: WindowMarks)
     tmux.run(["set-option", "-w", "-t", window, name, value]);
   await set("@wm_worktree", marks.worktree);
   await set("@wm_handle", marks.handle);
-  await set("@wm_title", marks.title);
+  await set("@wm_title", displaySafe(marks.title));
   if (marks.statusFormat) {
     await set("window-status-format", WINDOW_STATUS_FORMAT);
     await set("window-status-current-format", WINDOW_STATUS_FORMAT);

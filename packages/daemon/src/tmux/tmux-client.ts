@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { displaySafe } from "@wm/protocol";
 
 /** A tmux server: `-S path` or `-L name`. */
 export type TmuxServer = { readonly socketPath: string } | { readonly socketName: string };
@@ -67,7 +68,11 @@ export function createTmux(server: TmuxServer, opts: TmuxOptions): Tmux {
   };
 }
 
-/** `#` starts a format in names tmux expands (new-window -n, rename-window); `##` is a literal. */
+/**
+ * A name as tmux should show it (new-window -n, rename-window, new-session -s): control and
+ * bidi formatting characters as visible escapes (`displaySafe`), and `#`, which starts a format
+ * tmux expands, doubled to a literal `##`.
+ */
 export function literalName(name: string): string {
-  return name.replaceAll("#", "##");
+  return displaySafe(name).replaceAll("#", "##");
 }

@@ -1,12 +1,7 @@
 import path from "node:path";
-import { RpcError } from "@wm/protocol";
+import { displaySafe, RpcError, unsafeChar, unsafeTextProblem } from "@wm/protocol";
 
 const FORBIDDEN_CHARS = new Set([..." ~^:?*[\\"]);
-
-/** The first ASCII control character (or DEL) in `text`, if any. */
-export function controlChar(text: string): string | undefined {
-  return [...text].find((c) => (c.codePointAt(0) ?? 0) < 0x20 || c === "\u007f");
-}
 
 /**
  * Why `name` is not a valid branch name, or undefined: git's `check-ref-format --branch` rules
@@ -15,7 +10,8 @@ export function controlChar(text: string): string | undefined {
 export function branchNameProblem(name: string): string | undefined {
   if (name.length === 0) return "it is empty";
   if (name.length > 200) return "it is longer than 200 characters";
-  if (controlChar(name) !== undefined) return "it contains a control character";
+  const unsafe = unsafeTextProblem(name);
+  if (unsafe) return unsafe;
   const bad = [...name].find((c) => FORBIDDEN_CHARS.has(c));
   if (bad) return `it contains ${bad === " " ? "a space" : `"${bad}"`}`;
   if (name.startsWith("-")) return 'it starts with "-"';
@@ -34,16 +30,12 @@ export function branchNameProblem(name: string): string | undefined {
 export function assertBranchName(name: string, what = "branch name"): void {
   const problem = branchNameProblem(name);
   if (problem) {
-    throw new RpcError("InvalidParams", `"${printable(name)}" is not a valid ${what}: ${problem}`, {
-      branch: name,
-      problem,
-    });
+    throw new RpcError(
+      "InvalidParams",
+      `"${displaySafe(name)}" is not a valid ${what}: ${problem}`,
+      { branch: name, problem },
+    );
   }
-}
-
-/** Shows control characters as escapes in error messages. */
-export function printable(text: string): string {
-  return JSON.stringify(text).slice(1, -1);
 }
 
 export type Naming = "full" | "basename";
@@ -58,15 +50,15 @@ export function handleFor(branch: string, naming: Naming, prefix = ""): string {
       ? "it is . or .."
       : handle.includes("/")
         ? 'it contains "/" (from worktree_prefix)'
-        : controlChar(handle) !== undefined
-          ? "it contains a control character (from worktree_prefix)"
+        : unsafeChar(handle) !== undefined
+          ? `${unsafeTextProblem(handle)} (from worktree_prefix)`
           : Buffer.byteLength(handle) > 200
             ? "it is longer than 200 bytes"
             : undefined;
   if (problem) {
     throw new RpcError(
       "InvalidParams",
-      `the worktree name "${printable(handle)}" cannot be used: ${problem}`,
+      `the worktree name "${displaySafe(handle)}" cannot be used: ${problem}`,
     );
   }
   return handle;
@@ -92,7 +84,7 @@ export function worktreePathFor(base: string, handle: string): string {
   if (path.dirname(full) !== path.resolve(base) || path.basename(full) !== handle) {
     throw new RpcError(
       "InvalidParams",
-      `the worktree "${printable(handle)}" would land outside ${base}`,
+      `the worktree "${displaySafe(handle)}" would land outside ${base}`,
     );
   }
   return full;

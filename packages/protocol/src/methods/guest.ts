@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineMethod } from "../method.ts";
+import { unsafeTextProblem } from "../text.ts";
 
 export const agentStatus = z.enum(["working", "waiting", "done"]);
 export type AgentStatus = z.infer<typeof agentStatus>;
@@ -25,7 +26,18 @@ export const notify = defineMethod({
   result: z.object({ delivered: z.boolean() }),
 });
 
-const branchName = z.string().min(1).max(255);
+/**
+ * A branch or worktree name from a sandbox: it is shown on the user's terminal, in tmux window
+ * names and in the dashboard, so control and bidi formatting characters are refused outright.
+ */
+const branchName = z
+  .string()
+  .min(1)
+  .max(255)
+  .superRefine((name, ctx) => {
+    const problem = unsafeTextProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", message: `not a usable name: ${problem}` });
+  });
 
 export const agentSpawn = defineMethod({
   summary:

@@ -177,6 +177,21 @@ export const worktreeMerge = defineMethod({
     into: name.optional(),
     strategy: mergeStrategy.optional(),
     keep: z.boolean().optional(),
+    /**
+     * Apply a merge that changes what wm runs on the host (host-run keys of a `.workmux.yaml`,
+     * or the default panes). Without it such a merge fails with ConfirmationRequired, whose
+     * `data.changes` and `data.diff` show the change.
+     */
+    yes: z.boolean().optional(),
+    /**
+     * With `yes`: the `data.digest` of the ConfirmationRequired error the user saw. The merge
+     * then proceeds only while the change is still that one; otherwise it fails again with the
+     * new change. Without it, `yes` accepts any change.
+     */
+    confirmed: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, "a digest from ConfirmationRequired's data.digest")
+      .optional(),
   }),
   result: z.object({
     handle: z.string(),
