@@ -55,7 +55,11 @@ describe("hooks come from the global file and the main worktree's .workmux.yaml 
   });
 
   it("pre_merge and the cleanup's pre_remove run from the main worktree's file, not the agent's", async () => {
-    const merged = await bench.wmJson<{ hooks: { hook: string }[] }>(["merge", "agent-one"]);
+    const merged = await bench.wmJson<{ hooks: { hook: string }[] }>([
+      "merge",
+      "agent-one",
+      "--yes",
+    ]);
     expect(merged.hooks.map((h) => h.hook)).toEqual(["pre_merge", "pre_remove"]);
     expect(await fs.readFile(marker("main-pre-merge"), "utf8")).toBe("agent-one>main");
     expect(existsSync(marker("main-pre-remove-agent-one"))).toBe(true);

@@ -1,4 +1,4 @@
-import { readFile, realpath, stat } from "node:fs/promises";
+import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 
 export const PROJECT_FILE_NAMES = [".workmux.yaml", ".workmux.yml"] as const;
@@ -51,8 +51,64 @@ export async function findGlobalConfigFile(
   return null;
 }
 
-/** Nearest directory at or above `start` holding `.git` (a directory, or a worktree's file). */
+const kindOf = async (p: string) => {
+  const st = await lstat(p).catch(() => undefined);
+  return st?.isDirectory() ? "dir" : st?.isFile() ? "file" : st ? "other" : undefined;
+};
+
+/**
+ * The main worktree (root and `.git`, realpaths) of the linked worktree at `dir`, read from
+ * git's files and only when they agree both ways: `dir/.git` names an admin dir under the main
+ * `.git/worktrees/`, whose `commondir` leads to that `.git` and whose `gitdir` leads back to
+ * `dir/.git`. Never asks git to discover anything.
+ */
+export async function linkedWorktreeMain(
+  dir: string,
+): Promise<{ root: string; commonDir: string } | undefined> {
+  if ((await kindOf(path.join(dir, ".git"))) !== "file") return undefined;
+  const text = await readFile(path.join(dir, ".git"), "utf8").catch(() => "");
+  const pointer = /^gitdir: (.+)\n?$/.exec(text)?.[1];
+  if (!pointer) return undefined;
+  const adminDir = await realpath(path.resolve(dir, pointer)).catch(() => undefined);
+  if (!adminDir) return undefined;
+  const named = (await readFile(path.join(adminDir, "commondir"), "utf8").catch(() => "")).trim();
+  const commonDir = named
+    ? await realpath(path.resolve(adminDir, named)).catch(() => undefined)
+    : undefined;
+  if (!commonDir || path.basename(commonDir) !== ".git" || (await kindOf(commonDir)) !== "dir")
+    return undefined;
+  if (path.dirname(adminDir) !== path.join(commonDir, "worktrees")) return undefined;
+  const back = (await readFile(path.join(adminDir, "gitdir"), "utf8").catch(() => "")).trim();
+  const backReal = await realpath(path.resolve(adminDir, back)).catch(() => undefined);
+  if (!backReal || backReal !== (await realpath(path.join(dir, ".git")).catch(() => undefined)))
+    return undefined;
+  return { root: path.dirname(commonDir), commonDir };
+}
+
+/**
+ * The outermost linked worktree at or above `start` (see {@link linkedWorktreeMain}), if any.
+ * Everything inside a linked worktree is its agent's content: a `.git` planted there, even a
+ * whole repository, is never a repository of its own for wm.
+ */
+export async function enclosingLinkedWorktree(
+  start: string,
+): Promise<{ dir: string; root: string; commonDir: string } | undefined> {
+  let found: { dir: string; root: string; commonDir: string } | undefined;
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const main = await linkedWorktreeMain(dir);
+    if (main) found = { dir, ...main };
+    if (path.dirname(dir) === dir) return found;
+  }
+}
+
+/**
+ * The worktree root for `start`: the outermost linked worktree above it when there is one
+ * (a nested `.git` inside it does not count), else the nearest directory at or above `start`
+ * holding `.git` (a directory, or a worktree's file).
+ */
 export async function findRepoRoot(start: string): Promise<string | null> {
+  const linked = await enclosingLinkedWorktree(start);
+  if (linked) return linked.dir;
   for (let dir = start; ; dir = path.dirname(dir)) {
     if (await stat(path.join(dir, ".git")).catch(() => undefined)) return dir;
     if (path.dirname(dir) === dir) return null;

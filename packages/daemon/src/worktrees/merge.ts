@@ -6,6 +6,22 @@ import { assertBranchName } from "./names.ts";
 import { dismantle, runEntryHooks, uncommitted } from "./remove.ts";
 import { gitOk, mainGit } from "./repo.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
+import type { WorktreeEntry } from "./state-store.ts";
+import {
+  changedFiles,
+  changesDigest,
+  hostRunChanges,
+  isProjectFilePath,
+  mergedTree,
+  pathsTouched,
+  stateOfTree,
+  stateOnDisk,
+  type TrustedChange,
+  type TrustedState,
+  trustedDiff,
+  trustedPaths,
+  usesDefaultPanes,
+} from "./trusted-files.ts";
 
 type Strategy = "merge" | "rebase" | "squash";
 
@@ -76,11 +92,70 @@ async function apply(
     await conflict(git, ["cherry-pick", "--allow-empty", ...commits], ["cherry-pick", "--abort"]);
 }
 
+export interface MergeOptions {
+  /**
+   * Who asked. A sandbox's agent (`guest`) may not change what wm reads as configuration on the
+   * host: such a merge is refused. The host's own merge asks first (`yes` in the params).
+   */
+  initiator?: "host" | "guest";
+}
+
+function refusal(entry: WorktreeEntry, target: string, files: readonly string[]): RpcError {
+  const them = files.length === 1 ? "that file" : "those files";
+  return new RpcError(
+    "Refused",
+    `merging ${entry.branch} would change ${files.join(", ")} on ${target}, and wm reads ${them} as configuration on the host, so a sandbox may not merge it. Review the branch, then merge it on the host: wm merge ${entry.handle}`,
+    { reason: "trusted-files", files },
+  );
+}
+
+const oneLine = (value: unknown) => (value === undefined ? "(unset)" : JSON.stringify(value));
+
+async function confirmation(
+  git: SafeGit,
+  entry: WorktreeEntry,
+  target: string,
+  diff: { from: string; to: string; before: TrustedState; after: TrustedState },
+  changes: TrustedChange[],
+): Promise<RpcError> {
+  const lines = changes.flatMap((c) => [
+    `  ${c.file}${c.note ? ` (${c.note})` : ""}`,
+    ...c.keys.map((k) => `    ${k}: ${oneLine(c.old?.[k])} -> ${oneLine(c.new?.[k])}`),
+  ]);
+  return new RpcError(
+    "ConfirmationRequired",
+    `merging ${entry.branch} into ${target} changes what wm runs on this host:\n${lines.join("\n")}`,
+    {
+      reason: "trusted-config",
+      branch: entry.branch,
+      target,
+      changes,
+      diff: await trustedDiff(git, diff.from, diff.to, changes, diff.before, diff.after),
+      digest: changesDigest(changes),
+    },
+  );
+}
+
+/** Puts the target back where it was before the merge (the main worktree was clean). */
+async function undo(git: SafeGit, before: string, why: RpcError): Promise<never> {
+  const res = await git.run(["reset", "--keep", before]);
+  if (res.code !== 0) {
+    throw new RpcError(
+      "InternalError",
+      `${why.message}\nThe merge was applied and could not be undone (${res.stderr.trim()}); undo it with: git reset --keep ${before}`,
+      why.data,
+    );
+  }
+  throw why;
+}
+
 export async function mergeWorktree(
   svc: WorktreeService,
   params: ParsedParams<"worktree.merge">,
+  opts: MergeOptions = {},
 ): Promise<Result<"worktree.merge">> {
   const { env, homedir } = svc.daemon;
+  const guest = opts.initiator === "guest";
   const entry = await svc.find(params.cwd, params.name);
   const repo = { root: entry.repo, commonDir: entry.commonDir };
   return svc.withEntryLock(entry, async () => {
@@ -124,6 +199,44 @@ export async function mergeWorktree(
         `the main worktree ${entry.repo} has uncommitted changes; commit or stash them first:\n${mainDirty}`,
       );
     }
+
+    // What wm reads as configuration in the main worktree: checked on the trees before the
+    // merge, and on disk after it (undone when it changed what it may not).
+    const defaultPanes = usesDefaultPanes(loaded);
+    const before = (
+      await gitOk(plain, ["rev-parse", "--verify", `refs/heads/${target}^{commit}`])
+    ).trim();
+    const touched = (await pathsTouched(plain, target, entry.branch, strategy === "rebase")).filter(
+      isProjectFilePath,
+    );
+    const accepted = !guest && params.yes === true;
+    if (guest || !accepted) {
+      const tree = await mergedTree(plain, target, entry.branch);
+      const inTarget = await stateOfTree(plain, entry.repo, before);
+      const inResult = await stateOfTree(plain, entry.repo, tree);
+      const files = changedFiles(inTarget, inResult, defaultPanes);
+      if (guest) {
+        const refused = [...new Set([...touched, ...files])].sort();
+        if (refused.length > 0) throw refusal(entry, target, refused);
+      } else {
+        const changes = hostRunChanges(inTarget, inResult, files, defaultPanes);
+        if (changes.length > 0) {
+          const shown = { from: before, to: tree, before: inTarget, after: inResult };
+          throw await confirmation(plain, entry, target, shown, changes);
+        }
+      }
+    }
+    const watch = !accepted || params.confirmed !== undefined;
+    const paths = watch
+      ? [
+          ...new Set([
+            ...(await trustedPaths(plain, [before, `refs/heads/${entry.branch}`])),
+            ...touched,
+          ]),
+        ]
+      : [];
+    const onDiskBefore = watch ? await stateOnDisk(entry.repo, paths) : undefined;
+
     const configDir = configDirOf(loaded, entry.repo);
     const hooks = existsSync(entry.path)
       ? await runEntryHooks(svc, entry, config, configDir, "pre_merge", {
@@ -134,6 +247,19 @@ export async function mergeWorktree(
     const git = mainGit(repo, env, await commitIdentity(plain, env, homedir));
     await apply(git, strategy, entry.branch, target);
     const commit = (await gitOk(git, ["rev-parse", "--verify", "HEAD"])).trim();
+    if (onDiskBefore) {
+      const all = [...new Set([...paths, ...(await trustedPaths(plain, [commit]))])];
+      const onDiskAfter = await stateOnDisk(entry.repo, all);
+      const files = changedFiles(onDiskBefore, onDiskAfter, defaultPanes);
+      if (guest && files.length > 0) await undo(git, before, refusal(entry, target, files));
+      if (!guest) {
+        const changes = hostRunChanges(onDiskBefore, onDiskAfter, files, defaultPanes);
+        if (changes.length > 0 && (!accepted || changesDigest(changes) !== params.confirmed)) {
+          const shown = { from: before, to: commit, before: onDiskBefore, after: onDiskAfter };
+          await undo(git, before, await confirmation(plain, entry, target, shown, changes));
+        }
+      }
+    }
     svc.emit("worktree", "merged", entry, { target, strategy, commit });
     if (!keep) {
       if (existsSync(entry.path)) {

@@ -1,7 +1,11 @@
-import { lstat, readFile, realpath } from "node:fs/promises";
+import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
 import { RpcError } from "@wm/protocol";
+import { enclosingLinkedWorktree } from "../config/locate.ts";
+import type { DaemonContext } from "../context.ts";
+import { readNoFollow } from "../fs/atomic-write.ts";
 import { createSafeGit, type GitResult, type SafeGit } from "../git/safe-git.ts";
+import type { WorktreeRecord } from "../sandbox/git-layout.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -22,51 +26,90 @@ const kind = async (p: string) => {
   return st?.isDirectory() ? "dir" : st?.isFile() ? "file" : st ? "other" : undefined;
 };
 
-/** The main worktree a linked worktree's `.git` file leads to, only if git's files agree both ways. */
-async function mainOfLinked(dir: string): Promise<Repo | undefined> {
-  const pointer = /^gitdir: (.+)\n?$/.exec(await readFile(path.join(dir, ".git"), "utf8"))?.[1];
-  if (!pointer) return undefined;
-  const adminDir = await realpath(path.resolve(dir, pointer)).catch(() => undefined);
-  if (!adminDir) return undefined;
-  const named = (await readFile(path.join(adminDir, "commondir"), "utf8").catch(() => "")).trim();
-  const commonDir = named
-    ? await realpath(path.resolve(adminDir, named)).catch(() => undefined)
-    : undefined;
-  if (!commonDir || path.basename(commonDir) !== ".git" || (await kind(commonDir)) !== "dir")
-    return undefined;
-  if (path.dirname(adminDir) !== path.join(commonDir, "worktrees")) return undefined;
-  const back = (await readFile(path.join(adminDir, "gitdir"), "utf8").catch(() => "")).trim();
-  const backReal = await realpath(path.resolve(adminDir, back)).catch(() => undefined);
-  if (backReal !== (await realpath(path.join(dir, ".git")))) return undefined;
-  return { root: path.dirname(commonDir), commonDir };
+/**
+ * A linked worktree the daemon has a record of, with the repository it belongs to as recorded
+ * then (`repo` null: a repository without a main worktree).
+ */
+export interface KnownWorktree {
+  path: string;
+  repo: string | null;
+  commonDir: string;
 }
 
 /**
- * The repository `cwd` belongs to. Inside a worktree wm recorded, the record answers; else the
- * nearest `.git` walking up: a directory is a main worktree, a file is followed only when the
- * admin dir it names points back at it. Never asks git to discover anything.
+ * Every linked worktree wm has a record of: `wm add`'s entries, the worktrees sandboxes ran in
+ * (`worktrees.json`) and the sandbox records. Their git facts were read before any agent ran
+ * there, so nothing the agent wrote since can change them.
+ */
+export async function knownWorktrees(
+  daemon: Pick<DaemonContext, "paths" | "sandboxes">,
+  entries: readonly WorktreeEntry[],
+): Promise<KnownWorktree[]> {
+  const known: KnownWorktree[] = [...entries];
+  const mainOf = (commonDir: string) =>
+    path.basename(commonDir) === ".git" ? path.dirname(commonDir) : null;
+  const stored = await readNoFollow(path.join(daemon.paths.stateDir, "worktrees.json"))
+    .then((text) => JSON.parse(text) as Record<string, Partial<WorktreeRecord>>)
+    .catch(() => ({}) as Record<string, Partial<WorktreeRecord>>);
+  for (const record of Object.values(stored)) {
+    if (typeof record?.worktreePath === "string" && typeof record.commonDir === "string")
+      known.push({
+        path: record.worktreePath,
+        repo: mainOf(record.commonDir),
+        commonDir: record.commonDir,
+      });
+  }
+  for (const record of daemon.sandboxes.registry.all()) {
+    known.push({
+      path: record.worktree,
+      repo: mainOf(record.git.commonDir),
+      commonDir: record.git.commonDir,
+    });
+  }
+  // A record outlives its worktree: one whose directory no longer holds a worktree's `.git`
+  // file (removed, or another repository made there since) does not count.
+  const live = await Promise.all(
+    known.map(
+      async (k, i) => i < entries.length || (await kind(path.join(k.path, ".git"))) === "file",
+    ),
+  );
+  return known.filter((_, i) => live[i]);
+}
+
+/**
+ * The repository `cwd` belongs to, never asking git to discover anything:
+ * - inside a linked worktree wm has a record of (see {@link knownWorktrees}), the record answers;
+ * - else, inside a linked worktree whose `.git` file and admin dir agree both ways, its main
+ *   worktree: the outermost such worktree above `cwd` wins over any nearer `.git`, because
+ *   whatever sits inside a linked worktree (a planted `.git` directory, a whole nested
+ *   repository) is the agent's content there, never a repository of its own;
+ * - else the nearest `.git` directory (with `objects/`) walking up: a main worktree. A
+ *   repository nested in a main worktree resolves to itself: main worktrees are never mounted
+ *   into a sandbox, so nothing there was written by an agent.
  */
 export async function repoOf(
   cwd: string,
-  known: readonly WorktreeEntry[],
+  known: readonly KnownWorktree[],
 ): Promise<Repo | undefined> {
   const real = await realpath(cwd).catch(() => path.resolve(cwd));
-  const entry = known
+  const record = known
     .filter((e) => isInside(real, e.path))
     .sort((a, b) => b.path.length - a.path.length)[0];
-  if (entry) return { root: entry.repo, commonDir: entry.commonDir };
+  if (record) return record.repo ? { root: record.repo, commonDir: record.commonDir } : undefined;
+  const linked = await enclosingLinkedWorktree(real);
+  if (linked) return { root: linked.root, commonDir: linked.commonDir };
   for (let dir = real; ; dir = path.dirname(dir)) {
     const found = await kind(path.join(dir, ".git"));
     if (found === "dir") {
       const commonDir = await realpath(path.join(dir, ".git"));
       if ((await kind(path.join(commonDir, "objects"))) === "dir") return { root: dir, commonDir };
     }
-    if (found === "file") return mainOfLinked(dir);
+    if (found === "file") return undefined;
     if (path.dirname(dir) === dir) return undefined;
   }
 }
 
-export async function requireRepo(cwd: string, known: readonly WorktreeEntry[]): Promise<Repo> {
+export async function requireRepo(cwd: string, known: readonly KnownWorktree[]): Promise<Repo> {
   const repo = await repoOf(cwd, known);
   if (!repo) {
     throw new RpcError("NotFound", `${cwd} is not inside a git repository with a main worktree`, {
