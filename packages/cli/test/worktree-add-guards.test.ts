@@ -143,7 +143,7 @@ describe("branch and worktree names", () => {
       "-b",
     ]);
     expect(sandboxed.worktree.sandbox).toBe(true);
-    const typed = `sandbox run --worktree ${sandboxed.worktree.path} -- echo agent-started`;
+    const typed = `sandbox run --worktree ${sandboxed.worktree.path} -- sh -c 'echo agent-started'`;
     await eventually(
       () =>
         bench.tmux("capture-pane", "-p", "-J", "-t", sandboxed.panes[0] as string).includes(typed),

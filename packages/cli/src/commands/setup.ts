@@ -31,10 +31,11 @@ const claude = defineCommand({
   options: { global: { type: "boolean", description: "write ~/.claude/settings.json instead" } },
   run: async (ctx) => {
     let file: string;
+    let root: string | undefined;
     if (ctx.options.global) {
       file = path.join(ctx.env.HOME || os.homedir(), ".claude", "settings.json");
     } else {
-      const root = await repoRoot(ctx.cwd);
+      root = await repoRoot(ctx.cwd);
       if (!root)
         throw new UsageError(
           `${ctx.cwd} is not inside a git repository`,
@@ -43,7 +44,7 @@ const claude = defineCommand({
       file = path.join(root, ".claude", "settings.json");
     }
     try {
-      const res = await mergeClaudeSettings(file);
+      const res = await mergeClaudeSettings(file, root);
       report(ctx, res, (r) =>
         r.added.length > 0
           ? `added ${r.added.join(", ")} hooks to ${r.file}`

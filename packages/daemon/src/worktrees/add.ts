@@ -1,22 +1,16 @@
 import { existsSync } from "node:fs";
-import { chown, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { type ParsedParams, type Result, RpcError } from "@wm/protocol";
+import { displaySafe, type ParsedParams, type Result, RpcError, unsafeChar } from "@wm/protocol";
 import type { WmConfig } from "../config/index.ts";
+import { PlantedPathError, writeFileUnder } from "../fs/no-follow.ts";
 import type { SafeGit } from "../git/safe-git.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
 import { applyFileOps } from "./file-ops.ts";
 import { branchExists, checkedOut, currentBranch, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { withExclusiveLock } from "./lock.ts";
-import {
-  assertBranchName,
-  controlChar,
-  handleFor,
-  printable,
-  worktreeBaseDir,
-  worktreePathFor,
-} from "./names.ts";
+import { assertBranchName, handleFor, worktreeBaseDir, worktreePathFor } from "./names.ts";
 import { gitOk, mainGit, type Repo, requireRepo } from "./repo.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
@@ -34,8 +28,8 @@ async function resolveBase(
   let name = base ?? configured;
   if (name === "auto") name = await mainBranch(git, main);
   name ??= (await currentBranch(git)) ?? "HEAD";
-  if (name.startsWith("-") || controlChar(name) !== undefined) {
-    throw new RpcError("InvalidParams", `"${printable(name)}" is not a valid base`);
+  if (name.startsWith("-") || unsafeChar(name) !== undefined) {
+    throw new RpcError("InvalidParams", `"${displaySafe(name)}" is not a valid base`);
   }
   const res = await git.run([
     "rev-parse",
@@ -57,16 +51,29 @@ async function undo(git: SafeGit, worktree: string, branch: string | undefined):
   if (branch) await git.run(["branch", "-D", branch]).catch(() => undefined);
 }
 
-/** The prompt goes in a file in the worktree (as workmux does); the pane reads it from there. */
+/**
+ * The prompt goes in a file in the worktree (as workmux does); the pane reads it from there.
+ * The worktree holds a branch an agent may have written: the file is created without following
+ * symbolic links (a link at the file's own name is replaced; `.workmux` as a link or a
+ * non-directory is refused).
+ */
 async function writePrompt(worktree: string, handle: string, prompt: string): Promise<string> {
-  const dir = path.join(worktree, ".workmux");
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `PROMPT-${handle.replace(/[^A-Za-z0-9_.-]/g, "-")}.md`);
-  await writeFile(file, prompt.endsWith("\n") ? prompt : `${prompt}\n`, { mode: 0o644 });
+  const name = `PROMPT-${handle.replace(/[^A-Za-z0-9_.-]/g, "-")}.md`;
   const st = await stat(worktree);
-  await chown(dir, st.uid, st.gid).catch(() => undefined);
-  await chown(file, st.uid, st.gid).catch(() => undefined);
-  return file;
+  try {
+    return await writeFileUnder(
+      worktree,
+      path.join(".workmux", name),
+      prompt.endsWith("\n") ? prompt : `${prompt}\n`,
+      { mode: 0o644, dirMode: 0o755, owner: { uid: st.uid, gid: st.gid } },
+    );
+  } catch (err) {
+    if (!(err instanceof PlantedPathError)) throw err;
+    throw new RpcError(
+      "Conflict",
+      `${err.message}; the prompt was not written (the worktree is at ${worktree})`,
+    );
+  }
 }
 
 /** `--open-if-exists`: the existing worktree's window, opened (or selected) instead of an error. */
@@ -96,7 +103,7 @@ export async function addWorktree(
   params: AddParams,
 ): Promise<Result<"worktree.add">> {
   const { daemon } = svc;
-  const repo: Repo = await requireRepo(params.cwd, await svc.state.all());
+  const repo: Repo = await requireRepo(params.cwd, await svc.known());
   assertBranchName(params.branch);
   const loaded = await svc.loadConfig(repo);
   const config = loaded.config;

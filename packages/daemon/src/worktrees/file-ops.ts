@@ -1,6 +1,6 @@
-import { constants } from "node:fs";
-import { copyFile, lstat, mkdir, readdir, realpath, symlink, unlink } from "node:fs/promises";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { type Owner, openDirUnder, type PinnedDir, PlantedPathError } from "../fs/no-follow.ts";
 import { expandGlob, globProblem } from "./glob.ts";
 import { isInside } from "./repo.ts";
 
@@ -12,29 +12,25 @@ export interface FileOpsResult {
 
 class Skip extends Error {}
 
-/** Creates the parent directories of `rel` inside `worktree`, refusing to pass through a symlink. */
-async function parentIn(worktree: string, rel: string): Promise<string> {
-  let dir = worktree;
-  for (const part of path
-    .dirname(rel)
-    .split("/")
-    .filter((p) => p && p !== ".")) {
-    dir = path.join(dir, part);
-    const st = await lstat(dir).catch(() => undefined);
-    if (!st) await mkdir(dir, { mode: 0o755 });
-    else if (!st.isDirectory())
-      throw new Skip(`${path.relative(worktree, dir)} in the worktree is not a plain directory`);
+/** Runs `fn`, turning a planted link or a directory in the way into a Skip with `reason`. */
+async function refusedAs<T>(
+  reason: (err: PlantedPathError) => string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof PlantedPathError) throw new Skip(reason(err));
+    throw err;
   }
-  return dir;
 }
 
-/** Makes room for `dest` (removes a file or link there, never follows it); false when a directory is in the way. */
-async function clear(dest: string): Promise<boolean> {
-  const st = await lstat(dest).catch(() => undefined);
-  if (!st) return true;
-  if (st.isDirectory()) return false;
-  await unlink(dest);
-  return true;
+/** Opens (creating) the parent directory of `rel` inside `worktree`, refusing to pass through a symlink. */
+function parentIn(worktree: string, rel: string, owner: Owner): Promise<PinnedDir> {
+  return refusedAs(
+    (err) => `${err.rel} in the worktree is not a plain directory`,
+    () => openDirUnder(worktree, path.dirname(rel), { create: true, mode: 0o755, owner }),
+  );
 }
 
 /** The real source path when it stays inside the main worktree; symlinks leading out are refused. */
@@ -46,41 +42,49 @@ async function sourceIn(mainRoot: string, rel: string): Promise<string> {
   return real;
 }
 
+/** Copies `src` (a file or directory of the main worktree) to `name` in the pinned `dest`. */
 async function copyTree(
   mainRoot: string,
   src: string,
-  dest: string,
-  worktree: string,
+  dest: PinnedDir,
+  name: string,
   depth = 0,
 ): Promise<void> {
   if (depth > 64) throw new Skip("nested more than 64 levels deep (a symlink loop?)");
   const st = await lstat(src);
   if (st.isSymbolicLink()) {
     const real = await sourceIn(mainRoot, path.relative(mainRoot, src));
-    return copyTree(mainRoot, real, dest, worktree, depth + 1);
+    return copyTree(mainRoot, real, dest, name, depth + 1);
   }
   if (st.isDirectory()) {
-    const existing = await lstat(dest).catch(() => undefined);
-    if (!existing) await mkdir(dest, { mode: st.mode & 0o777 });
-    else if (!existing.isDirectory())
-      throw new Skip(`${path.relative(worktree, dest)} exists and is not a directory`);
-    for (const entry of await readdir(src)) {
-      if (entry === ".git") continue;
-      await copyTree(mainRoot, path.join(src, entry), path.join(dest, entry), worktree, depth + 1);
+    const sub = await refusedAs(
+      (err) => `${err.rel} exists and is not a directory`,
+      () => dest.dir(name, { create: true, mode: st.mode & 0o777 }),
+    );
+    try {
+      for (const entry of await readdir(src)) {
+        if (entry === ".git") continue;
+        await copyTree(mainRoot, path.join(src, entry), sub, entry, depth + 1);
+      }
+    } finally {
+      await sub.close();
     }
     return;
   }
   if (!st.isFile()) throw new Skip("not a regular file or directory");
-  if (!(await clear(dest)))
-    throw new Skip(`${path.relative(worktree, dest)} is a directory in the worktree`);
-  await copyFile(src, dest, constants.COPYFILE_EXCL);
+  await refusedAs(
+    (err) => `${err.rel} is a directory in the worktree`,
+    () => dest.copyFile(name, src),
+  );
 }
 
 /**
  * `files.copy` and `files.symlink`: globs matched in the main worktree, applied to the new one.
  * Nothing is read through a symlink that leads out of the repository, and nothing is written
  * through a symlink inside the new worktree (its content comes from a branch an agent may
- * have written).
+ * have written): every write goes through a directory opened without following links
+ * (fs/no-follow.ts), and a file or link already at a destination is replaced, not written
+ * through. What is created is owned by the worktree's owner.
  */
 export async function applyFileOps(opts: {
   mainRoot: string;
@@ -91,6 +95,8 @@ export async function applyFileOps(opts: {
   const result: FileOpsResult = { copied: [], symlinked: [], skipped: [] };
   const mainRoot = await realpath(opts.mainRoot);
   const worktree = await realpath(opts.worktree);
+  const { uid, gid } = await stat(worktree);
+  const owner = { uid, gid };
   const each = async (
     globs: readonly string[],
     op: (rel: string) => Promise<void>,
@@ -116,13 +122,12 @@ export async function applyFileOps(opts: {
   await each(
     opts.copy,
     async (rel) => {
-      const parent = await parentIn(worktree, rel);
-      await copyTree(
-        mainRoot,
-        path.join(mainRoot, rel),
-        path.join(parent, path.basename(rel)),
-        worktree,
-      );
+      const parent = await parentIn(worktree, rel, owner);
+      try {
+        await copyTree(mainRoot, path.join(mainRoot, rel), parent, path.basename(rel));
+      } finally {
+        await parent.close();
+      }
     },
     result.copied,
   );
@@ -130,9 +135,15 @@ export async function applyFileOps(opts: {
     opts.symlink,
     async (rel) => {
       const source = await sourceIn(mainRoot, rel);
-      const dest = path.join(await parentIn(worktree, rel), path.basename(rel));
-      if (!(await clear(dest))) throw new Skip("a directory is in the way in the worktree");
-      await symlink(source, dest);
+      const parent = await parentIn(worktree, rel, owner);
+      try {
+        await refusedAs(
+          () => "a directory is in the way in the worktree",
+          () => parent.symlink(path.basename(rel), source),
+        );
+      } finally {
+        await parent.close();
+      }
     },
     result.symlinked,
   );

@@ -50,8 +50,14 @@ function expand(
 
 /**
  * The command typed into a pane: `<agent>` / `<agent:name>` substituted, and, when sandboxed,
- * wrapped as `wm sandbox run --worktree <path> -- <command>` (a shell pane with target `all`
- * becomes `wm sandbox shell --worktree <path>`).
+ * wrapped as `wm sandbox run --worktree <path> -- sh -c '<command>'` (a shell pane with target
+ * `all` becomes `wm sandbox shell --worktree <path>`).
+ *
+ * The whole command line goes to the sandbox as one quoted argument of `sh -c`: every `;`,
+ * `&&`, `|`, `$(…)`, redirection, newline or here-document in it is interpreted by the shell
+ * inside the sandbox, never by the pane's shell on the host. The agent's prompt argument
+ * (`"$(cat <prompt file>)"`) is part of that line, so the prompt file is read inside too (the
+ * worktree is mounted at the same path).
  */
 export function paneCommand(command: string | undefined, ctx: PaneContext): string | undefined {
   const wm = ctx.wm.map(shellQuote).join(" ");
@@ -68,7 +74,7 @@ export function paneCommand(command: string | undefined, ctx: PaneContext): stri
       ? `${expanded.line} "$(cat ${shellQuote(ctx.promptFile)})"`
       : expanded.line;
   if (!ctx.sandbox || (target !== "all" && !isAgent)) return line;
-  return `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- ${line}`;
+  return `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- sh -c ${shellQuote(line)}`;
 }
 
 const DEFAULT_PANES = [{ command: "<agent>", focus: true }];
