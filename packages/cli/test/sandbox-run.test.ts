@@ -127,6 +127,25 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
       expect(gitOut(repo.main, "log", "--format=%s", "-1", "feature-a")).toBe("inside commit");
     });
 
+    it("moves only its own branch: main and another worktree's branch stay where the host left them", async () => {
+      const before = gitOut(repo.main, "rev-parse", "main", "feature-b");
+      const res = await inSandbox(
+        [
+          "git commit -q --allow-empty -m mine",
+          "git update-ref refs/heads/main HEAD",
+          "git update-ref refs/heads/feature-b HEAD",
+          "git branch scratch HEAD",
+          "git rev-parse HEAD main",
+        ].join(" && "),
+      );
+      expect(res.code, res.stderr).toBe(0);
+      const [mine, insideMain] = res.stdout.trim().split("\n");
+      expect(insideMain).toBe(mine);
+      expect(gitOut(repo.main, "rev-parse", "main", "feature-b")).toBe(before);
+      expect(gitOut(repo.main, "rev-parse", "feature-a")).toBe(mine);
+      expect(gitOut(repo.main, "branch", "--list", "scratch")).toBe("");
+    });
+
     it("cannot plant code that host git would run (control: the same payload fires when written on the host)", async () => {
       const common = path.join(repo.main, ".git");
       const marker = path.join(home.root, "pwned");
@@ -211,15 +230,22 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
   describe("lifecycle", () => {
     it("a daemon killed during a running agent loses nothing: the agent keeps running and the client re-attaches", async () => {
       const marker = path.join(wt, "survived.txt");
+      const go = path.join(wt, ".go-after-kill");
+      // The agent finishes only once the next daemon has adopted it: output written while no
+      // daemon is attached is not replayed, and the test must not race the restart.
       const client = startSandboxClient(
         home.env,
         wt,
-        "sleep 4; echo survived > survived.txt; echo finished; exit 7",
+        `until [ -e ${go} ]; do sleep 0.1; done; echo survived > survived.txt; echo finished; exit 7`,
       );
-      const { containerId } = await waitForRunningSandbox(home.env);
+      const { containerId, id } = await waitForRunningSandbox(home.env);
       const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
       process.kill(pid, "SIGKILL");
+      // The next daemon (started by the client or by this listing) has adopted it, re-attached.
+      await waitForRunningSandbox(home.env, (s) => s.id === id && s.attached > 0);
+      await fs.writeFile(go, "");
       expect(await client.closed).toBe(7);
+      await fs.rm(go);
       expect(client.stdout()).toContain("finished");
       expect(await fs.readFile(marker, "utf8")).toBe("survived\n");
       const log = await fs.readFile(home.logFile, "utf8");

@@ -40,6 +40,8 @@ export interface ListedSandbox {
   state: string;
   command: string[];
   worktree: string;
+  /** Clients attached to its terminal. */
+  attached: number;
 }
 
 /** Polls `wm sandbox list` until a running sandbox matches, and returns it. */

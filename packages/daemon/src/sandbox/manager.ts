@@ -61,11 +61,15 @@ export class SandboxManager {
   /** Each live sandbox's worktree, whose branch is carried over from its git shadow. */
   readonly #gitTargets = new Map<string, BranchSyncTarget>();
   readonly branchSync: BranchSync;
-  #ready: Promise<void> = Promise.resolve();
+  /** Settles when {@link reconcile} has run; calls that need the registry wait for it. */
+  #markReconciled: () => void = () => undefined;
+  readonly #reconciled = new Promise<void>((resolve) => {
+    this.#markReconciled = resolve;
+  });
 
   /** Resolves once the records of a previous daemon have been reconciled. */
   ready(): Promise<void> {
-    return this.#ready;
+    return this.#reconciled;
   }
 
   constructor(private readonly daemon: DaemonContext) {
@@ -346,8 +350,9 @@ export class SandboxManager {
 
   /** After a restart: adopt running containers, clean dead ones and orphans. */
   reconcile(): Promise<void> {
-    this.#ready = this.#reconcileAll();
-    return this.#ready;
+    const done = this.#reconcileAll();
+    done.then(this.#markReconciled, this.#markReconciled);
+    return done;
   }
 
   async #reconcileAll(): Promise<void> {
