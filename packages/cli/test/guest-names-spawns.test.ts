@@ -35,151 +35,160 @@ const ESC = "\x1b";
 const OSC52 = "\x1b]52;c;aGk=\x07";
 const SHOWN_OSC52 = "\\x1b]52;c;aGk=\\x07";
 
-let wb: Workbench;
-beforeAll(async () => {
-  wb = await makeWorkbench({
-    global: [
-      "agent: demo",
-      "agents:",
-      "  demo:",
-      "    command: sh",
-      `    args: ["-c", ${JSON.stringify(SCRIPT)}]`,
-      "sandbox:",
-      "  enabled: true",
-      "  max_spawns: 2",
-      "",
-    ].join("\n"),
-    // A repository cannot raise its own agents' limit: this is ignored, with a warning.
-    project: "sandbox:\n  max_spawns: 50\n",
+// Every run on Docker and on Podman (through its Docker-compatible API).
+describe.each(["docker", "podman"] as const)("%s", (runtime) => {
+  let wb: Workbench;
+  beforeAll(async () => {
+    wb = await makeWorkbench({
+      global: [
+        "agent: demo",
+        "agents:",
+        "  demo:",
+        "    command: sh",
+        `    args: ["-c", ${JSON.stringify(SCRIPT)}]`,
+        "sandbox:",
+        "  enabled: true",
+        "  max_spawns: 2",
+        "  container:",
+        `    runtime: ${runtime}`,
+        "",
+      ].join("\n"),
+      // A repository cannot raise its own agents' limit: this is ignored, with a warning.
+      project: "sandbox:\n  max_spawns: 50\n",
+    });
+    await fs.appendFile(
+      path.join(wb.repo, ".git", "info", "exclude"),
+      ".agent-result\n.go-again\n.workmux/\n",
+    );
+    const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
+    expect(built.code, built.stderr).toBe(0);
+  }, 320_000);
+
+  afterAll(async () => {
+    await wb.wm(["sandbox", "stop", "--all"]).catch(() => undefined);
+    await wb.cleanup();
   });
-  await fs.appendFile(
-    path.join(wb.repo, ".git", "info", "exclude"),
-    ".agent-result\n.go-again\n.workmux/\n",
-  );
-  const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
-  expect(built.code, built.stderr).toBe(0);
-}, 320_000);
 
-afterAll(async () => {
-  await wb.wm(["sandbox", "stop", "--all"]).catch(() => undefined);
-  await wb.cleanup();
-});
+  const readResult = (file: string) => fs.readFile(file, "utf8").catch(() => "");
 
-const readResult = (file: string) => fs.readFile(file, "utf8").catch(() => "");
+  interface Listed {
+    id: string;
+    worktree: string;
+  }
 
-interface Listed {
-  id: string;
-  worktree: string;
-}
+  describe("names and spawns from inside a sandbox", () => {
+    it("refuses control characters in names, neutralises them in output, and caps spawns per sandbox across a daemon restart", async () => {
+      const added = await wb.wmJson<{ worktree: { path: string } }>(["add", "first"]);
+      const first = added.worktree.path;
+      const result = path.join(first, ".agent-result");
+      const text = await eventually(
+        async () => {
+          const t = await readResult(result);
+          return t.includes("refused-once") ? t : undefined;
+        },
+        "the agent to reach the spawn limit",
+        90_000,
+      );
 
-describe("names and spawns from inside a sandbox", () => {
-  it("refuses control characters in names, neutralises them in output, and caps spawns per sandbox across a daemon restart", async () => {
-    const added = await wb.wmJson<{ worktree: { path: string } }>(["add", "first"]);
-    const first = added.worktree.path;
-    const result = path.join(first, ".agent-result");
-    const text = await eventually(
-      async () => {
-        const t = await readResult(result);
-        return t.includes("refused-once") ? t : undefined;
-      },
-      "the agent to reach the spawn limit",
-      90_000,
-    );
+      // Names with controls are refused at the guest API as invalid params, naming the parameter.
+      expect(text).toContain("osc=1");
+      expect(text).toMatch(/invalid params for "agent\.spawn": branch: .*U\+001B/);
+      expect(text).toContain("bidi=1");
+      expect(text).toMatch(/invalid params for "agent\.spawn": branch: .*U\+202E/);
+      expect(text).toContain("base=1");
+      expect(text).toMatch(/invalid params for "agent\.spawn": base: .*U\+001B/);
+      expect(text).toContain("into=1");
+      expect(text).toMatch(/invalid params for "agent\.merge": into: .*U\+009B/);
+      // …and the refusal does not echo the raw name back to the agent's terminal either.
+      expect(text).not.toContain(ESC);
+      expect(text).not.toContain("\u202e");
+      expect(text).toContain("notify=0");
+      // Control: the same requests with clean names succeed (and the refused ones did not count).
+      expect(text).toContain("one=0");
+      expect(text).toContain("two=0");
+      // The third spawn is past sandbox.max_spawns: 2 (the project file's 50 is ignored).
+      expect(text).toContain("three=6");
+      const globalFile = await fs.realpath(path.join(wb.home.configDir, "config.yaml"));
+      expect(text).toContain("at most 2 agents (sandbox.max_spawns: 2)");
+      expect(text).toContain(`raise sandbox.max_spawns in the global config, ${globalFile}`);
+      const config = await wb.wmJson<{ warnings: Array<{ key?: string; message: string }> }>([
+        "config",
+      ]);
+      expect(config.warnings.find((w) => w.key === "sandbox.max_spawns")?.message).toContain(
+        "ignored in a project file",
+      );
 
-    // Names with controls are refused at the guest API as invalid params, naming the parameter.
-    expect(text).toContain("osc=1");
-    expect(text).toMatch(/invalid params for "agent\.spawn": branch: .*U\+001B/);
-    expect(text).toContain("bidi=1");
-    expect(text).toMatch(/invalid params for "agent\.spawn": branch: .*U\+202E/);
-    expect(text).toContain("base=1");
-    expect(text).toMatch(/invalid params for "agent\.spawn": base: .*U\+001B/);
-    expect(text).toContain("into=1");
-    expect(text).toMatch(/invalid params for "agent\.merge": into: .*U\+009B/);
-    // …and the refusal does not echo the raw name back to the agent's terminal either.
-    expect(text).not.toContain(ESC);
-    expect(text).not.toContain("\u202e");
-    expect(text).toContain("notify=0");
-    // Control: the same requests with clean names succeed (and the refused ones did not count).
-    expect(text).toContain("one=0");
-    expect(text).toContain("two=0");
-    // The third spawn is past sandbox.max_spawns: 2 (the project file's 50 is ignored).
-    expect(text).toContain("three=6");
-    const globalFile = await fs.realpath(path.join(wb.home.configDir, "config.yaml"));
-    expect(text).toContain("at most 2 agents (sandbox.max_spawns: 2)");
-    expect(text).toContain(`raise sandbox.max_spawns in the global config, ${globalFile}`);
-    const config = await wb.wmJson<{ warnings: Array<{ key?: string; message: string }> }>([
-      "config",
-    ]);
-    expect(config.warnings.find((w) => w.key === "sandbox.max_spawns")?.message).toContain(
-      "ignored in a project file",
-    );
+      const list = await wb.wmJson<{ worktrees: Array<{ handle: string }> }>(["list"]);
+      expect(list.worktrees.map((w) => w.handle).sort()).toEqual([
+        "clean-one",
+        "clean-two",
+        "first",
+      ]);
 
-    const list = await wb.wmJson<{ worktrees: Array<{ handle: string }> }>(["list"]);
-    expect(list.worktrees.map((w) => w.handle).sort()).toEqual(["clean-one", "clean-two", "first"]);
+      // The same refusal straight at the guest socket: a JSON-RPC InvalidParams error.
+      const boxes = await wb.wmJson<{ sandboxes: Listed[] }>(["sandbox", "list"]);
+      const own = boxes.sandboxes.find((s) => s.worktree === first) as Listed;
+      const guestSocket = path.join(wb.home.runtimeDir, "sandboxes", own.id, "guest.sock");
+      for (const [method, params, key] of [
+        ["agent.spawn", { branch: `a${OSC52}b` }, "branch"],
+        ["agent.spawn", { branch: "x\u202ey" }, "branch"],
+        ["agent.merge", { name: "first\u009b2J" }, "name"],
+      ] as const) {
+        const res = (await rawRequest(guestSocket, { body: rpcBody(method, params) })).json() as {
+          error?: { code: number; message: string };
+        };
+        expect(res.error?.code, JSON.stringify(params)).toBe(-32602);
+        expect(res.error?.message).toContain(`${key}: not a usable name`);
+        for (const raw of [ESC, "\u202e", "\u009b"]) expect(res.error?.message).not.toContain(raw);
+      }
 
-    // The same refusal straight at the guest socket: a JSON-RPC InvalidParams error.
-    const boxes = await wb.wmJson<{ sandboxes: Listed[] }>(["sandbox", "list"]);
-    const own = boxes.sandboxes.find((s) => s.worktree === first) as Listed;
-    const guestSocket = path.join(wb.home.runtimeDir, "sandboxes", own.id, "guest.sock");
-    for (const [method, params, key] of [
-      ["agent.spawn", { branch: `a${OSC52}b` }, "branch"],
-      ["agent.spawn", { branch: "x\u202ey" }, "branch"],
-      ["agent.merge", { name: "first\u009b2J" }, "name"],
-    ] as const) {
-      const res = (await rawRequest(guestSocket, { body: rpcBody(method, params) })).json() as {
-        error?: { code: number; message: string };
-      };
-      expect(res.error?.code, JSON.stringify(params)).toBe(-32602);
-      expect(res.error?.message).toContain(`${key}: not a usable name`);
-      for (const raw of [ESC, "\u202e", "\u009b"]) expect(res.error?.message).not.toContain(raw);
-    }
+      // The count lives in the sandbox's record on disk.
+      const recordFile = path.join(wb.home.stateDir, "sandboxes", `${own.id}.json`);
+      expect(JSON.parse(await fs.readFile(recordFile, "utf8")).spawns).toBe(2);
 
-    // The count lives in the sandbox's record on disk.
-    const recordFile = path.join(wb.home.stateDir, "sandboxes", `${own.id}.json`);
-    expect(JSON.parse(await fs.readFile(recordFile, "utf8")).spawns).toBe(2);
+      // The notification reached the daemon with its escape sequence (control)…
+      const logged = (await fs.readFile(wb.home.logFile, "utf8"))
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg?: string; message?: string })
+        .find((r) => r.msg === "agent notification");
+      expect(logged?.message).toBe(`look ${OSC52} here`);
+      // …and every place the CLI shows it, or the names, holds no raw ESC.
+      const logs = await wb.wm(["daemon", "logs", "-n", "2000"]);
+      expect(logs.code, logs.stderr).toBe(0);
+      expect(logs.stdout).toContain(`message=look ${SHOWN_OSC52} here`);
+      expect(logs.stdout).not.toContain(ESC);
+      expect(logs.stdout).not.toContain("\x07");
+      const jsonLogs = await wb.wm(["daemon", "logs", "-n", "2000", "--json"]);
+      expect(jsonLogs.stdout).toContain("agent notification");
+      expect(jsonLogs.stdout).not.toContain(ESC);
+      for (const args of [
+        ["list"],
+        ["status"],
+        ["sandbox", "list"],
+        ["dashboard", "--once"],
+      ] as const) {
+        const res = await wb.wm(args);
+        expect(res.code, `${args.join(" ")}: ${res.stderr}`).toBe(0);
+        expect(res.stdout, args.join(" ")).not.toContain(ESC);
+      }
 
-    // The notification reached the daemon with its escape sequence (control)…
-    const logged = (await fs.readFile(wb.home.logFile, "utf8"))
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { msg?: string; message?: string })
-      .find((r) => r.msg === "agent notification");
-    expect(logged?.message).toBe(`look ${OSC52} here`);
-    // …and every place the CLI shows it, or the names, holds no raw ESC.
-    const logs = await wb.wm(["daemon", "logs", "-n", "2000"]);
-    expect(logs.code, logs.stderr).toBe(0);
-    expect(logs.stdout).toContain(`message=look ${SHOWN_OSC52} here`);
-    expect(logs.stdout).not.toContain(ESC);
-    expect(logs.stdout).not.toContain("\x07");
-    const jsonLogs = await wb.wm(["daemon", "logs", "-n", "2000", "--json"]);
-    expect(jsonLogs.stdout).toContain("agent notification");
-    expect(jsonLogs.stdout).not.toContain(ESC);
-    for (const args of [
-      ["list"],
-      ["status"],
-      ["sandbox", "list"],
-      ["dashboard", "--once"],
-    ] as const) {
-      const res = await wb.wm(args);
-      expect(res.code, `${args.join(" ")}: ${res.stderr}`).toBe(0);
-      expect(res.stdout, args.join(" ")).not.toContain(ESC);
-    }
-
-    // A restarted daemon keeps the count: the agent's next spawn is still refused.
-    const restarted = await wb.wm(["daemon", "restart"]);
-    expect(restarted.code, restarted.stderr).toBe(0);
-    await fs.writeFile(path.join(first, ".go-again"), "");
-    const after = await eventually(
-      async () => {
-        const t = await readResult(result);
-        return t.includes("finished") ? t : undefined;
-      },
-      "the agent's attempt after the restart",
-      60_000,
-    );
-    expect(after).toContain("four=6");
-    expect(after?.match(/sandbox\.max_spawns: 2/g)).toHaveLength(2);
-    const finalList = await wb.wmJson<{ worktrees: Array<{ handle: string }> }>(["list"]);
-    expect(finalList.worktrees.map((w) => w.handle)).not.toContain("clean-four");
-  }, 240_000);
+      // A restarted daemon keeps the count: the agent's next spawn is still refused.
+      const restarted = await wb.wm(["daemon", "restart"]);
+      expect(restarted.code, restarted.stderr).toBe(0);
+      await fs.writeFile(path.join(first, ".go-again"), "");
+      const after = await eventually(
+        async () => {
+          const t = await readResult(result);
+          return t.includes("finished") ? t : undefined;
+        },
+        "the agent's attempt after the restart",
+        60_000,
+      );
+      expect(after).toContain("four=6");
+      expect(after?.match(/sandbox\.max_spawns: 2/g)).toHaveLength(2);
+      const finalList = await wb.wmJson<{ worktrees: Array<{ handle: string }> }>(["list"]);
+      expect(finalList.worktrees.map((w) => w.handle)).not.toContain("clean-four");
+    }, 240_000);
+  });
 });

@@ -241,9 +241,17 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
       const { containerId, id } = await waitForRunningSandbox(home.env);
       const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
       process.kill(pid, "SIGKILL");
-      // The next daemon (started by the client or by this listing) has adopted it, re-attached.
-      await waitForRunningSandbox(home.env, (s) => s.id === id && s.attached > 0);
-      await fs.writeFile(go, "");
+      try {
+        // The next daemon (started by the client or by this listing) adopted it; it re-attached.
+        await waitForRunningSandbox(home.env, (s) => s.id === id && s.attached > 0);
+      } catch (err) {
+        const log = await fs.readFile(home.logFile, "utf8");
+        throw new Error(
+          `${(err as Error).message}\nclient: ${client.stderr()}\nlog: ${log.slice(-3000)}`,
+        );
+      } finally {
+        await fs.writeFile(go, "");
+      }
       expect(await client.closed).toBe(7);
       await fs.rm(go);
       expect(client.stdout()).toContain("finished");

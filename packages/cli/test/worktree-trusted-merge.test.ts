@@ -42,70 +42,75 @@ function agentResult(worktree: string): Promise<string | undefined> {
   );
 }
 
-describe("an agent's merge never changes what the host trusts (sandboxed, real agent)", () => {
-  let wb: Workbench;
-  let marker: string;
+describe.each(["docker", "podman"] as const)(
+  "%s: an agent's merge never changes what the host trusts (sandboxed, real agent)",
+  (runtime) => {
+    let wb: Workbench;
+    let marker: string;
 
-  beforeAll(async () => {
-    const markerDir = await fs.mkdtemp("/tmp/wm-trusted-");
-    marker = path.join(markerDir, "post-create-fired");
-    wb = await makeWorkbench({
-      global: [
-        "agent: demo",
-        "agents:",
-        "  demo:",
-        "    command: sh",
-        `    args: ["-c", ${JSON.stringify(script(marker))}]`,
-        "sandbox:",
-        "  enabled: true",
-        "",
-      ].join("\n"),
+    beforeAll(async () => {
+      const markerDir = await fs.mkdtemp("/tmp/wm-trusted-");
+      marker = path.join(markerDir, "post-create-fired");
+      wb = await makeWorkbench({
+        global: [
+          "agent: demo",
+          "agents:",
+          "  demo:",
+          "    command: sh",
+          `    args: ["-c", ${JSON.stringify(script(marker))}]`,
+          "sandbox:",
+          "  enabled: true",
+          "  container:",
+          `    runtime: ${runtime}`,
+          "",
+        ].join("\n"),
+      });
+      await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), `${RESULT}\n.workmux/\n`);
+      const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
+      expect(built.code, built.stderr).toBe(0);
+    }, 320_000);
+
+    afterAll(async () => {
+      await wb?.wm(["sandbox", "stop", "--all"]).catch(() => undefined);
+      await wb?.cleanup();
+      await fs.rm(path.dirname(marker), { recursive: true, force: true });
     });
-    await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), `${RESULT}\n.workmux/\n`);
-    const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
-    expect(built.code, built.stderr).toBe(0);
-  }, 320_000);
 
-  afterAll(async () => {
-    await wb?.wm(["sandbox", "stop", "--all"]).catch(() => undefined);
-    await wb?.cleanup();
-    await fs.rm(path.dirname(marker), { recursive: true, force: true });
-  });
+    it("a branch that touches no trusted file still merges from inside the sandbox", async () => {
+      const added = await wb.wmJson<{ worktree: WorktreeSummary }>(["add", "benign", "-b"]);
+      expect(added.worktree.sandbox).toBe(true);
+      const text = await agentResult(added.worktree.path);
+      expect(text).toContain("merge=0");
+      expect(wb.git(wb.repo, "log", "--format=%s", "-1", "main")).toBe("benign work");
+    }, 120_000);
 
-  it("a branch that touches no trusted file still merges from inside the sandbox", async () => {
-    const added = await wb.wmJson<{ worktree: WorktreeSummary }>(["add", "benign", "-b"]);
-    expect(added.worktree.sandbox).toBe(true);
-    const text = await agentResult(added.worktree.path);
-    expect(text).toContain("merge=0");
-    expect(wb.git(wb.repo, "log", "--format=%s", "-1", "main")).toBe("benign work");
-  }, 120_000);
+    it("a branch that commits a .workmux.yaml is refused; main and the next wm add stay clean", async () => {
+      const main = wb.git(wb.repo, "rev-parse", "main");
+      const added = await wb.wmJson<{ worktree: WorktreeSummary }>(["add", "evil", "-b"]);
+      const text = await agentResult(added.worktree.path);
+      expect(text).toContain("merge=6");
+      expect(text).toContain(".workmux.yaml");
+      expect(text).toContain("wm merge evil");
+      expect(wb.git(wb.repo, "rev-parse", "main")).toBe(main);
+      expect(existsSync(path.join(wb.repo, ".workmux.yaml"))).toBe(false);
+      // The agent's commit is real: the branch holds the payload.
+      expect(wb.git(wb.repo, "show", "evil:.workmux.yaml")).toContain(`touch ${marker}`);
 
-  it("a branch that commits a .workmux.yaml is refused; main and the next wm add stay clean", async () => {
-    const main = wb.git(wb.repo, "rev-parse", "main");
-    const added = await wb.wmJson<{ worktree: WorktreeSummary }>(["add", "evil", "-b"]);
-    const text = await agentResult(added.worktree.path);
-    expect(text).toContain("merge=6");
-    expect(text).toContain(".workmux.yaml");
-    expect(text).toContain("wm merge evil");
-    expect(wb.git(wb.repo, "rev-parse", "main")).toBe(main);
-    expect(existsSync(path.join(wb.repo, ".workmux.yaml"))).toBe(false);
-    // The agent's commit is real: the branch holds the payload.
-    expect(wb.git(wb.repo, "show", "evil:.workmux.yaml")).toContain(`touch ${marker}`);
+      const x2 = await wb.wm(["add", "x2", "-b"]);
+      expect(x2.code, x2.stderr).toBe(0);
+      expect(existsSync(marker)).toBe(false);
+    }, 120_000);
 
-    const x2 = await wb.wm(["add", "x2", "-b"]);
-    expect(x2.code, x2.stderr).toBe(0);
-    expect(existsSync(marker)).toBe(false);
-  }, 120_000);
-
-  it("control: the host merging the same branch with --yes does change main, and the payload fires", async () => {
-    const merged = await wb.wm(["merge", "evil", "--yes"]);
-    expect(merged.code, merged.stderr).toBe(0);
-    expect(wb.git(wb.repo, "log", "--format=%s", "-1", "main")).toBe("agent config");
-    const x3 = await wb.wm(["add", "x3", "-b"]);
-    expect(x3.code, x3.stderr).toBe(0);
-    expect(existsSync(marker)).toBe(true);
-  }, 120_000);
-});
+    it("control: the host merging the same branch with --yes does change main, and the payload fires", async () => {
+      const merged = await wb.wm(["merge", "evil", "--yes"]);
+      expect(merged.code, merged.stderr).toBe(0);
+      expect(wb.git(wb.repo, "log", "--format=%s", "-1", "main")).toBe("agent config");
+      const x3 = await wb.wm(["add", "x3", "-b"]);
+      expect(x3.code, x3.stderr).toBe(0);
+      expect(existsSync(marker)).toBe(true);
+    }, 120_000);
+  },
+);
 
 describe("a host merge that changes host-run settings asks first", () => {
   let wb: Workbench;

@@ -7,6 +7,8 @@ export interface SandboxClient {
   child: ChildProcess;
   /** Everything the client printed on stdout so far. */
   stdout(): string;
+  /** Everything it printed on stderr so far. */
+  stderr(): string;
   /** Resolves with the client's exit code. */
   closed: Promise<number | null>;
 }
@@ -26,11 +28,15 @@ export function startSandboxClient(
     },
   );
   let out = "";
+  let err = "";
   child.stdout?.on("data", (d) => {
     out += d;
   });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
   const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { child, stdout: () => out, closed };
+  return { child, stdout: () => out, stderr: () => err, closed };
 }
 
 export interface ListedSandbox {
@@ -51,13 +57,19 @@ export async function waitForRunningSandbox(
   timeoutMs = 20_000,
 ): Promise<ListedSandbox> {
   const deadline = Date.now() + timeoutMs;
+  let last = "";
   while (Date.now() < deadline) {
     const res = await runWm(["sandbox", "list", "--json"], { env });
-    const found = (JSON.parse(res.stdout).sandboxes as ListedSandbox[]).find(
-      (s) => s.state === "running" && matches(s),
-    );
+    last = res.code === 0 ? res.stdout : `exit ${res.code}: ${res.stderr}`;
+    // A listing can fail while a daemon is being replaced; the next one answers.
+    const found =
+      res.code === 0
+        ? (JSON.parse(res.stdout).sandboxes as ListedSandbox[]).find(
+            (s) => s.state === "running" && matches(s),
+          )
+        : undefined;
     if (found) return found;
     await sleep(100);
   }
-  throw new Error("no matching sandbox started");
+  throw new Error(`no matching sandbox started; the last listing was:\n${last}`);
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_SPAWNS } from "./schema-sandbox.ts";
 import { childPath, isTree, type Tree } from "./tree.ts";
 
 export const DEFAULT_SOURCE = "default";
@@ -32,6 +33,7 @@ function defaultsFor(merged: Tree, ctx: DefaultsContext): Tree {
       host_commands: [],
       extra_mounts: [],
       rpc_transport: "socket",
+      max_spawns: DEFAULT_MAX_SPAWNS,
       network: { policy: "allow", allowed_domains: [] },
       container: { pids_limit: 512 },
     },

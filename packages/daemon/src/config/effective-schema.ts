@@ -13,6 +13,7 @@ import {
   envPassthroughSchema,
   extraMountsSchema,
   hostCommandsSchema,
+  maxSpawnsSchema,
   networkSchema,
   pidsLimitSchema,
   rpcTransportSchema,
@@ -43,6 +44,7 @@ const effectiveSandbox = sandboxSchema
     host_commands: hostCommandsSchema,
     extra_mounts: extraMountsSchema,
     rpc_transport: rpcTransportSchema,
+    max_spawns: maxSpawnsSchema,
     network: networkSchema.required(),
     container: containerSchema.extend({ pids_limit: pidsLimitSchema }),
   });

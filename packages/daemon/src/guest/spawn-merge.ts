@@ -1,7 +1,6 @@
 import path from "node:path";
 import { RpcError } from "@wm/protocol";
 import { globalConfigDirs } from "../config/locate.ts";
-import { DEFAULT_MAX_SPAWNS } from "../config/schema-sandbox.ts";
 import type { CallContext } from "../context.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 import { addWorktree } from "../worktrees/add.ts";
@@ -43,7 +42,7 @@ export const agentSpawn: Handler<"agent.spawn"> = async (params, call) => {
   );
   assertBranchName(params.branch);
   const loaded = await svc.loadConfig(await requireRepo(repoRoot, await svc.state.all()));
-  const limit = loaded.config.sandbox.max_spawns ?? DEFAULT_MAX_SPAWNS;
+  const limit = loaded.config.sandbox.max_spawns;
   const count = await call.daemon.sandboxes.registry.countSpawn(record.id, limit);
   if (!count) throw new RpcError("NotFound", `sandbox ${record.id} no longer exists`);
   if (!count.counted) {
