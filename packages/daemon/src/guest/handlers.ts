@@ -15,7 +15,7 @@ export const guestHandlers: HandlerTable = {
   "status.set": async (params, call) => {
     const record = sandboxOf(call);
     const status = params.status === "clear" ? null : params.status;
-    await call.daemon.sandboxes.syncBranchOf(record.id);
+    await call.daemon.sandboxes.gitShadows.syncSandbox(record.id);
     await call.daemon.sandboxes.setAgentStatus(record.id, status);
     return { status };
   },

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { access } from "node:fs/promises";
 import path from "node:path";
 import { type AgentStatus, RpcError, type SandboxSummary, StreamChannel } from "@wm/protocol";
 import { connectBackend } from "../backends/docker/connect.ts";
@@ -8,10 +7,9 @@ import { ConfigError, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
 import { worktreeService } from "../worktrees/service.ts";
-import { BranchSync, type BranchSyncTarget } from "./branch-sync.ts";
 import { MountRefusedError } from "./extra-mounts.ts";
 import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
-import { type GitShadow, gitShadowFor, prepareGitShadow } from "./git-shadow.ts";
+import { GitShadows } from "./git-shadows.ts";
 import {
   type EndpointPlan,
   type GuestEndpoint,
@@ -58,9 +56,7 @@ export class SandboxManager {
   readonly #sessions = new Map<string, TerminalSession>();
   readonly #endpoints = new Map<string, GuestEndpoint>();
   readonly #backends = new Map<RuntimeName, ContainerBackend>();
-  /** Each live sandbox's worktree, whose branch is carried over from its git shadow. */
-  readonly #gitTargets = new Map<string, BranchSyncTarget>();
-  readonly branchSync: BranchSync;
+  readonly gitShadows: GitShadows;
   /** Settles when {@link reconcile} has run; calls that need the registry wait for it. */
   #markReconciled: () => void = () => undefined;
   readonly #reconciled = new Promise<void>((resolve) => {
@@ -75,42 +71,7 @@ export class SandboxManager {
   constructor(private readonly daemon: DaemonContext) {
     this.registry = new SandboxRegistry(daemon.paths.stateDir, daemon.log);
     this.#worktrees = new WorktreeStore(daemon.paths.stateDir);
-    this.branchSync = new BranchSync(daemon.env, daemon.log);
-  }
-
-  /** The branch-sync target of a worktree wm knows, for callers outside a sandbox's life. */
-  gitTarget(record: WorktreeRecord): BranchSyncTarget {
-    return {
-      record,
-      shadow: gitShadowFor(this.daemon.paths.stateDir, record),
-      branch: record.branch ?? null,
-    };
-  }
-
-  /**
-   * Prepares the worktree's git shadow for a new sandbox. When no other sandbox of the worktree
-   * runs, the agent's branch is carried over first and the shadow's refs are copied afresh.
-   */
-  async #prepareShadow(
-    id: string,
-    worktree: WorktreeRecord,
-    owner: { uid: number; gid: number },
-  ): Promise<GitShadow> {
-    const target = this.gitTarget(worktree);
-    await this.branchSync.exclusive(target, async (syncNow) => {
-      const alone = !this.registry
-        .all()
-        .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state));
-      const fresh = !(await fsExists(target.shadow.refs));
-      if (alone && !fresh) await syncNow();
-      await prepareGitShadow(target.shadow, worktree, owner, {
-        reseed: alone || fresh,
-        branch: target.branch,
-      });
-      if (alone || fresh) await this.branchSync.markSynced(target);
-    });
-    this.#gitTargets.set(id, target);
-    return target.shadow;
+    this.gitShadows = new GitShadows(daemon.paths.stateDir, daemon.env, daemon.log);
   }
 
   backend(runtime: RuntimeName): ContainerBackend {
@@ -240,7 +201,11 @@ export class SandboxManager {
         interactive: req.interactive,
         clientEnv: req.env,
         endpointMount: endpoint.mount,
-        gitShadow: await this.#prepareShadow(id, worktree, owner),
+        gitShadow: await this.gitShadows.prepare(id, worktree, owner, () =>
+          this.registry
+            .all()
+            .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state)),
+        ),
         config,
       });
       const containerId = await backend.create(spec);
@@ -251,7 +216,7 @@ export class SandboxManager {
       const watch = await this.#connectStreams(backend, id, containerId, req.tty, req.interactive);
       await backend.start(containerId);
       watch();
-      this.#watchBranch(id);
+      this.gitShadows.running(id);
       if (req.size && req.tty) await backend.resize(containerId, req.size).catch(() => undefined);
       const running = await this.registry.update(id, { state: "running" });
       daemon.log.info(
@@ -370,7 +335,7 @@ export class SandboxManager {
 
   /** Close endpoints only: containers keep running and are adopted by the next daemon. */
   async close(): Promise<void> {
-    this.branchSync.close();
+    this.gitShadows.close();
     await Promise.all([...this.#endpoints.values()].map((e) => e.close().catch(() => undefined)));
     this.#endpoints.clear();
   }
@@ -396,11 +361,7 @@ export class SandboxManager {
         : { transport: "socket" };
     this.#endpoints.set(r.id, await openGuestEndpoint(this.daemon, r, { uid, gid }, plan));
     this.#sessions.set(r.id, new TerminalSession(r.id));
-    this.#gitTargets.set(
-      r.id,
-      this.gitTarget({ worktreePath: r.worktree, ...r.git, branch: r.git.branch ?? null }),
-    );
-    this.#watchBranch(r.id);
+    this.gitShadows.running(r.id, { worktreePath: r.worktree, ...r.git });
     (await this.#connectStreams(backend, r.id, info.id, r.tty, true))();
     await this.registry.update(r.id, { state: "running" });
     this.daemon.log.info({ sandbox: r.id }, "adopted running sandbox");
@@ -440,31 +401,6 @@ export class SandboxManager {
       );
   }
 
-  /** Carries a live sandbox's branch over now (it reported a status: its work is worth seeing). */
-  async syncBranchOf(id: string): Promise<void> {
-    const target = this.#gitTargets.get(id);
-    if (!target) return;
-    await this.branchSync
-      .sync(target)
-      .catch((err) => this.daemon.log.warn({ err, sandbox: id }, "branch sync failed"));
-  }
-
-  #watchBranch(id: string): void {
-    const target = this.#gitTargets.get(id);
-    if (target) this.branchSync.watch(target);
-  }
-
-  /** The sandbox is gone: stop watching its branch and carry over its last commits. */
-  async #settleBranch(id: string): Promise<void> {
-    const target = this.#gitTargets.get(id);
-    if (!target) return;
-    this.#gitTargets.delete(id);
-    this.branchSync.unwatch(target.record);
-    await this.branchSync
-      .sync(target)
-      .catch((err) => this.daemon.log.warn({ err, sandbox: id }, "branch sync failed"));
-  }
-
   async #cleanup(
     id: string,
     opts: { removeRecord: boolean; exitCode?: number; reason?: string },
@@ -483,7 +419,7 @@ export class SandboxManager {
       await this.backend(r.runtime)
         .remove(r.containerId)
         .catch(() => undefined);
-    await this.#settleBranch(id);
+    await this.gitShadows.ended(id);
     if (!r) {
       session?.finish(opts.exitCode ?? 1, opts.reason);
       return;
@@ -552,9 +488,3 @@ export class SandboxManager {
     return gw;
   }
 }
-
-const fsExists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );

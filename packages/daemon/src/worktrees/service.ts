@@ -82,7 +82,7 @@ export class WorktreeService {
 
   /** The entry's branch-sync target: its git shadow, if a sandbox ever ran in it. */
   gitTarget(entry: WorktreeEntry): BranchSyncTarget {
-    return this.daemon.sandboxes.gitTarget({
+    return this.daemon.sandboxes.gitShadows.target({
       worktreePath: entry.path,
       commonDir: entry.commonDir,
       adminDir: entry.adminDir,
@@ -108,9 +108,7 @@ export class WorktreeService {
 
   /** Carries the commits a sandbox made on the entry's branch into the repository. */
   async syncBranch(entry: WorktreeEntry): Promise<void> {
-    await this.daemon.sandboxes.branchSync
-      .sync(this.gitTarget(entry))
-      .catch((err) => this.daemon.log.warn({ err, worktree: entry.path }, "branch sync failed"));
+    await this.daemon.sandboxes.gitShadows.sync(this.gitTarget(entry));
   }
 
   /** A worktree by handle, branch or path, among the repository at `cwd` (or all when outside one). */
