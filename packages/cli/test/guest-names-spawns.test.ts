@@ -2,7 +2,12 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { rawRequest, rpcBody } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, makeWorkbench, type Workbench } from "./worktree-fixture.ts";
+import {
+  eventually,
+  makeWorkbench,
+  sandboxedScriptConfig,
+  type Workbench,
+} from "./worktree-fixture.ts";
 
 // The agent in `first`: asks the daemon (through the in-sandbox wm) for names carrying an OSC 52
 // clipboard write, a bidi override, a CSI and a C1 CSI; sends a notification carrying OSC 52;
@@ -40,19 +45,11 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
   let wb: Workbench;
   beforeAll(async () => {
     wb = await makeWorkbench({
-      global: [
-        "agent: demo",
-        "agents:",
-        "  demo:",
-        "    command: sh",
-        `    args: ["-c", ${JSON.stringify(SCRIPT)}]`,
-        "sandbox:",
-        "  enabled: true",
-        "  max_spawns: 2",
-        "  container:",
-        `    runtime: ${runtime}`,
-        "",
-      ].join("\n"),
+      global: sandboxedScriptConfig(SCRIPT, [
+        "max_spawns: 2",
+        "container:",
+        `  runtime: ${runtime}`,
+      ]),
       // A repository cannot raise its own agents' limit: this is ignored, with a warning.
       project: "sandbox:\n  max_spawns: 50\n",
     });

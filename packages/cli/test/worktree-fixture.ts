@@ -142,3 +142,21 @@ export async function eventually<T>(
   }
   throw new Error(`timed out waiting for ${what}; last: ${String(last)}`);
 }
+
+/**
+ * A global config whose `demo` agent is `sh -c SCRIPT`, sandboxed; `sandbox` lines are added
+ * under `sandbox:` (indented by two spaces, e.g. `max_spawns: 2`).
+ */
+export function sandboxedScriptConfig(script: string, sandbox: readonly string[] = []): string {
+  return [
+    "agent: demo",
+    "agents:",
+    "  demo:",
+    "    command: sh",
+    `    args: ["-c", ${JSON.stringify(script)}]`,
+    "sandbox:",
+    "  enabled: true",
+    ...sandbox.map((line) => `  ${line}`),
+    "",
+  ].join("\n");
+}

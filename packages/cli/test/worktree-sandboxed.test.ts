@@ -1,7 +1,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, makeWorkbench, type Workbench } from "./worktree-fixture.ts";
+import {
+  eventually,
+  makeWorkbench,
+  sandboxedScriptConfig,
+  type Workbench,
+} from "./worktree-fixture.ts";
 
 // The agent: in the first worktree it commits, reports done, asks the daemon (through the
 // in-sandbox wm) to spawn another agent, tries to merge a worktree that is not its own, then
@@ -24,16 +29,7 @@ const SCRIPT = [
 let wb: Workbench;
 beforeAll(async () => {
   wb = await makeWorkbench({
-    global: [
-      "agent: demo",
-      "agents:",
-      "  demo:",
-      "    command: sh",
-      `    args: ["-c", ${JSON.stringify(SCRIPT)}]`,
-      "sandbox:",
-      "  enabled: true",
-      "",
-    ].join("\n"),
+    global: sandboxedScriptConfig(SCRIPT),
   });
   await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), ".agent-result\n.workmux/\n");
   const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });

@@ -2,7 +2,12 @@ import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import type { WorktreeSummary } from "@wm/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, makeWorkbench, type Workbench } from "./worktree-fixture.ts";
+import {
+  eventually,
+  makeWorkbench,
+  sandboxedScriptConfig,
+  type Workbench,
+} from "./worktree-fixture.ts";
 
 /** The agent's result file: written in its worktree, ignored by git. */
 const RESULT = ".agent-result";
@@ -52,18 +57,7 @@ describe.each(["docker", "podman"] as const)(
       const markerDir = await fs.mkdtemp("/tmp/wm-trusted-");
       marker = path.join(markerDir, "post-create-fired");
       wb = await makeWorkbench({
-        global: [
-          "agent: demo",
-          "agents:",
-          "  demo:",
-          "    command: sh",
-          `    args: ["-c", ${JSON.stringify(script(marker))}]`,
-          "sandbox:",
-          "  enabled: true",
-          "  container:",
-          `    runtime: ${runtime}`,
-          "",
-        ].join("\n"),
+        global: sandboxedScriptConfig(script(marker), ["container:", `  runtime: ${runtime}`]),
       });
       await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), `${RESULT}\n.workmux/\n`);
       const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
