@@ -3,7 +3,7 @@ import path from "node:path";
 import { atomicWrite } from "../fs/atomic-write.ts";
 import { createSafeGit } from "../git/safe-git.ts";
 import type { WorktreeRecord } from "./git-layout.ts";
-import { type GitShadow, readRegular } from "./git-shadow.ts";
+import { type GitShadow, readRegular, writeIfChanged } from "./git-shadow.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -81,7 +81,7 @@ export class BranchSync {
    */
   async markSynced({ shadow, branch }: Pick<BranchSyncTarget, "shadow" | "branch">): Promise<void> {
     const tip = branch ? await shadowTip(shadow, branch) : undefined;
-    if (tip) await atomicWrite(shadow.syncedFile, `${tip}\n`);
+    if (tip) await writeIfChanged(shadow.syncedFile, `${tip}\n`);
     else await fs.rm(shadow.syncedFile, { force: true });
   }
 

@@ -71,9 +71,9 @@ export async function prepareGitShadow(
   opts: { reseed: boolean; branch: string | null },
 ): Promise<void> {
   await fs.mkdir(shadow.dir, { recursive: true, mode: 0o700 });
-  await atomicWrite(path.join(shadow.dir, "config"), SHADOW_CONFIG, 0o644);
+  await writeIfChanged(path.join(shadow.dir, "config"), SHADOW_CONFIG);
   const head = opts.branch ? `ref: refs/heads/${opts.branch}\n` : "ref: refs/heads/main\n";
-  await atomicWrite(path.join(shadow.dir, "HEAD"), head, 0o644);
+  await writeIfChanged(path.join(shadow.dir, "HEAD"), head);
   await replaceSymlink(path.join(record.commonDir, "objects"), shadow.mainObjects);
 
   if (opts.reseed) await fs.rm(shadow.refs, { recursive: true, force: true });
@@ -81,7 +81,7 @@ export async function prepareGitShadow(
     await ownedDir(dir, owner);
   await ownedDir(path.join(shadow.objects, "pack"), owner);
   await fs.mkdir(shadow.objectsInfo, { recursive: true, mode: 0o755 });
-  await atomicWrite(path.join(shadow.objectsInfo, "alternates"), `${shadow.mainObjects}\n`, 0o644);
+  await writeIfChanged(path.join(shadow.objectsInfo, "alternates"), `${shadow.mainObjects}\n`);
   if (opts.reseed) await copyRefs(path.join(record.commonDir, "refs"), shadow.refs, owner);
   if (opts.branch) {
     let dir = path.join(shadow.refs, "heads");
@@ -106,6 +106,12 @@ export async function prepareGitShadow(
       throw new Error(`${p} is not a plain directory; refusing to sandbox this worktree`);
     }
   }
+}
+
+/** Daemon-owned files of the shadow are rewritten (atomically) only when their content differs. */
+export async function writeIfChanged(file: string, content: string): Promise<void> {
+  const current = await readRegular(file);
+  if (current?.toString("utf8") !== content) await atomicWrite(file, content, 0o644);
 }
 
 /** A directory owned by the sandbox's user; whatever else stood at `dir` is removed, not followed. */
