@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { type ParsedParams, type Result, RpcError } from "@wm/protocol";
+import type { LoadedConfig } from "../config/index.ts";
 import type { SafeGit } from "../git/safe-git.ts";
 import { branchExists, commitIdentity, currentBranch, mainBranch } from "./git-info.ts";
 import { assertBranchName } from "./names.ts";
@@ -149,6 +150,118 @@ async function undo(git: SafeGit, before: string, why: RpcError): Promise<never>
   throw why;
 }
 
+/** The target branch, once both branches exist, it is checked out, and neither side is dirty. */
+async function checkedTarget(
+  svc: WorktreeService,
+  entry: WorktreeEntry,
+  plain: SafeGit,
+  into: string | undefined,
+  configuredMain: string | undefined,
+): Promise<string> {
+  const target = into ?? (await mainBranch(plain, configuredMain));
+  assertBranchName(target, "target branch");
+  if (!(await branchExists(plain, target)))
+    throw new RpcError("NotFound", `target branch "${target}" does not exist`);
+  if (!(await branchExists(plain, entry.branch)))
+    throw new RpcError("NotFound", `branch "${entry.branch}" no longer exists`);
+  const checked = await currentBranch(plain);
+  if (checked !== target) {
+    throw new RpcError(
+      "Conflict",
+      `the main worktree (${entry.repo}) has ${checked ?? "a detached HEAD"} checked out, not ${target}; switch it to ${target} or pass --into ${checked ?? "BRANCH"}`,
+    );
+  }
+  if (existsSync(entry.path)) {
+    const dirty = await uncommitted(svc, entry);
+    if (dirty.length > 0) {
+      throw new RpcError(
+        "Refused",
+        `worktree "${entry.handle}" has uncommitted changes; commit them first:\n${dirty.slice(0, 10).join("\n")}`,
+        {
+          reason: "uncommitted",
+          files: dirty,
+        },
+      );
+    }
+  }
+  const mainDirty = (
+    await gitOk(plain, ["status", "--porcelain=v1", "--untracked-files=no"])
+  ).trim();
+  if (mainDirty) {
+    throw new RpcError(
+      "Refused",
+      `the main worktree ${entry.repo} has uncommitted changes; commit or stash them first:\n${mainDirty}`,
+    );
+  }
+  return target;
+}
+
+interface TrustedGuard {
+  plain: SafeGit;
+  entry: WorktreeEntry;
+  target: string;
+  strategy: Strategy;
+  loaded: LoadedConfig;
+  guest: boolean;
+  params: ParsedParams<"worktree.merge">;
+}
+
+/**
+ * What wm reads as configuration in the main worktree: checked on the trees before the merge
+ * (refused for a guest, asked about on the host), and on disk after it by the returned check,
+ * which undoes the merge when it changed what it may not.
+ */
+async function guardTrusted(
+  g: TrustedGuard,
+): Promise<(git: SafeGit, commit: string) => Promise<void>> {
+  const { plain, entry, target, guest, params } = g;
+  const defaultPanes = usesDefaultPanes(g.loaded);
+  const before = (
+    await gitOk(plain, ["rev-parse", "--verify", `refs/heads/${target}^{commit}`])
+  ).trim();
+  const touched = (await pathsTouched(plain, target, entry.branch, g.strategy === "rebase")).filter(
+    isProjectFilePath,
+  );
+  const accepted = !guest && params.yes === true;
+  if (guest || !accepted) {
+    const tree = await mergedTree(plain, target, entry.branch);
+    const inTarget = await stateOfTree(plain, entry.repo, before);
+    const inResult = await stateOfTree(plain, entry.repo, tree);
+    const files = changedFiles(inTarget, inResult, defaultPanes);
+    if (guest) {
+      const refused = [...new Set([...touched, ...files])].sort();
+      if (refused.length > 0) throw refusal(entry, target, refused);
+    } else {
+      const changes = hostRunChanges(inTarget, inResult, files, defaultPanes);
+      if (changes.length > 0) {
+        const shown = { from: before, to: tree, before: inTarget, after: inResult };
+        throw await confirmation(plain, entry, target, shown, changes);
+      }
+    }
+  }
+  if (accepted && params.confirmed === undefined) return async () => undefined;
+  const paths = [
+    ...new Set([
+      ...(await trustedPaths(plain, [before, `refs/heads/${entry.branch}`])),
+      ...touched,
+    ]),
+  ];
+  const onDiskBefore = await stateOnDisk(entry.repo, paths);
+  return async (git, commit) => {
+    const all = [...new Set([...paths, ...(await trustedPaths(plain, [commit]))])];
+    const onDiskAfter = await stateOnDisk(entry.repo, all);
+    const files = changedFiles(onDiskBefore, onDiskAfter, defaultPanes);
+    if (guest && files.length > 0) await undo(git, before, refusal(entry, target, files));
+    if (!guest) {
+      const changes = hostRunChanges(onDiskBefore, onDiskAfter, files, defaultPanes);
+      if (changes.length > 0 && (!accepted || changesDigest(changes) !== params.confirmed)) {
+        const shown = { from: before, to: commit, before: onDiskBefore, after: onDiskAfter };
+        await undo(git, before, await confirmation(plain, entry, target, shown, changes));
+      }
+    }
+  };
+}
+
 export async function mergeWorktree(
   svc: WorktreeService,
   params: ParsedParams<"worktree.merge">,
@@ -164,78 +277,8 @@ export async function mergeWorktree(
     const strategy = params.strategy ?? config.merge_strategy;
     const keep = params.keep ?? config.merge_keep ?? false;
     const plain = mainGit(repo, env);
-    const target = params.into ?? (await mainBranch(plain, config.main_branch));
-    assertBranchName(target, "target branch");
-    if (!(await branchExists(plain, target)))
-      throw new RpcError("NotFound", `target branch "${target}" does not exist`);
-    if (!(await branchExists(plain, entry.branch)))
-      throw new RpcError("NotFound", `branch "${entry.branch}" no longer exists`);
-    const checked = await currentBranch(plain);
-    if (checked !== target) {
-      throw new RpcError(
-        "Conflict",
-        `the main worktree (${entry.repo}) has ${checked ?? "a detached HEAD"} checked out, not ${target}; switch it to ${target} or pass --into ${checked ?? "BRANCH"}`,
-      );
-    }
-    if (existsSync(entry.path)) {
-      const dirty = await uncommitted(svc, entry);
-      if (dirty.length > 0) {
-        throw new RpcError(
-          "Refused",
-          `worktree "${entry.handle}" has uncommitted changes; commit them first:\n${dirty.slice(0, 10).join("\n")}`,
-          {
-            reason: "uncommitted",
-            files: dirty,
-          },
-        );
-      }
-    }
-    const mainDirty = (
-      await gitOk(plain, ["status", "--porcelain=v1", "--untracked-files=no"])
-    ).trim();
-    if (mainDirty) {
-      throw new RpcError(
-        "Refused",
-        `the main worktree ${entry.repo} has uncommitted changes; commit or stash them first:\n${mainDirty}`,
-      );
-    }
-
-    // What wm reads as configuration in the main worktree: checked on the trees before the
-    // merge, and on disk after it (undone when it changed what it may not).
-    const defaultPanes = usesDefaultPanes(loaded);
-    const before = (
-      await gitOk(plain, ["rev-parse", "--verify", `refs/heads/${target}^{commit}`])
-    ).trim();
-    const touched = (await pathsTouched(plain, target, entry.branch, strategy === "rebase")).filter(
-      isProjectFilePath,
-    );
-    const accepted = !guest && params.yes === true;
-    if (guest || !accepted) {
-      const tree = await mergedTree(plain, target, entry.branch);
-      const inTarget = await stateOfTree(plain, entry.repo, before);
-      const inResult = await stateOfTree(plain, entry.repo, tree);
-      const files = changedFiles(inTarget, inResult, defaultPanes);
-      if (guest) {
-        const refused = [...new Set([...touched, ...files])].sort();
-        if (refused.length > 0) throw refusal(entry, target, refused);
-      } else {
-        const changes = hostRunChanges(inTarget, inResult, files, defaultPanes);
-        if (changes.length > 0) {
-          const shown = { from: before, to: tree, before: inTarget, after: inResult };
-          throw await confirmation(plain, entry, target, shown, changes);
-        }
-      }
-    }
-    const watch = !accepted || params.confirmed !== undefined;
-    const paths = watch
-      ? [
-          ...new Set([
-            ...(await trustedPaths(plain, [before, `refs/heads/${entry.branch}`])),
-            ...touched,
-          ]),
-        ]
-      : [];
-    const onDiskBefore = watch ? await stateOnDisk(entry.repo, paths) : undefined;
+    const target = await checkedTarget(svc, entry, plain, params.into, config.main_branch);
+    const verify = await guardTrusted({ plain, entry, target, strategy, loaded, guest, params });
 
     const configDir = configDirOf(loaded, entry.repo);
     const hooks = existsSync(entry.path)
@@ -247,19 +290,7 @@ export async function mergeWorktree(
     const git = mainGit(repo, env, await commitIdentity(plain, env, homedir));
     await apply(git, strategy, entry.branch, target);
     const commit = (await gitOk(git, ["rev-parse", "--verify", "HEAD"])).trim();
-    if (onDiskBefore) {
-      const all = [...new Set([...paths, ...(await trustedPaths(plain, [commit]))])];
-      const onDiskAfter = await stateOnDisk(entry.repo, all);
-      const files = changedFiles(onDiskBefore, onDiskAfter, defaultPanes);
-      if (guest && files.length > 0) await undo(git, before, refusal(entry, target, files));
-      if (!guest) {
-        const changes = hostRunChanges(onDiskBefore, onDiskAfter, files, defaultPanes);
-        if (changes.length > 0 && (!accepted || changesDigest(changes) !== params.confirmed)) {
-          const shown = { from: before, to: commit, before: onDiskBefore, after: onDiskAfter };
-          await undo(git, before, await confirmation(plain, entry, target, shown, changes));
-        }
-      }
-    }
+    await verify(git, commit);
     svc.emit("worktree", "merged", entry, { target, strategy, commit });
     if (!keep) {
       if (existsSync(entry.path)) {
