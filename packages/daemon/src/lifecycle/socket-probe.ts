@@ -4,7 +4,9 @@ export type SocketState = "live" | "stale" | "absent";
 
 /**
  * Whether something accepts connections on a Unix socket path. Liveness is decided by
- * connecting, never by trusting a pid file.
+ * connecting, never by trusting a pid file. Only a refused connection (ECONNREFUSED: nothing
+ * listens on the socket file) makes it "stale"; a full backlog (EAGAIN), a timeout or any other
+ * error means a daemon may still be there, so its socket must not be removed.
  */
 export function probeSocket(socketPath: string, timeoutMs = 1000): Promise<SocketState> {
   return new Promise((resolve) => {
@@ -16,7 +18,7 @@ export function probeSocket(socketPath: string, timeoutMs = 1000): Promise<Socke
     sock.setTimeout(timeoutMs, () => done("live"));
     sock.once("connect", () => done("live"));
     sock.once("error", (err: NodeJS.ErrnoException) => {
-      done(err.code === "ENOENT" ? "absent" : "stale");
+      done(err.code === "ENOENT" ? "absent" : err.code === "ECONNREFUSED" ? "stale" : "live");
     });
   });
 }

@@ -9,7 +9,7 @@ import { resolveExtraMounts } from "./extra-mounts.ts";
 import { gitLayoutMounts, type WorktreeRecord } from "./git-layout.ts";
 import type { GitShadow } from "./git-shadow.ts";
 import { parseBytes } from "./limits.ts";
-import { findShimBundle, prepareShimRuntime } from "./shim-runtime.ts";
+import { findShimBundle, type ShimRuntimes } from "./shim-runtime.ts";
 
 /** Labels that mark a container as this daemon's (`wm.home` tells apart daemons of one user). */
 export function ownLabels(daemon: DaemonContext): Record<string, string> {
@@ -29,6 +29,8 @@ export interface LaunchInput {
   endpointMount: MountSpec;
   /** The worktree's private git area, prepared for this sandbox. */
   gitShadow: GitShadow;
+  /** The daemon's shim runtimes, built once per shim and node. */
+  shimRuntimes: ShimRuntimes;
   config: WmConfig;
 }
 
@@ -60,7 +62,7 @@ export async function buildContainerSpec(
   daemon: DaemonContext,
   input: LaunchInput,
 ): Promise<ContainerSpec> {
-  const shim = await prepareShimRuntime({
+  const shim = await input.shimRuntimes.prepare({
     stateDir: daemon.paths.stateDir,
     shimBundle: findShimBundle(daemon.env),
   });

@@ -19,6 +19,7 @@ import {
 import { buildContainerSpec, ownLabels, requireImage, worktreeOwner } from "./launch.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
 import { SandboxRegistry } from "./registry.ts";
+import { ShimRuntimes } from "./shim-runtime.ts";
 import { type SessionClient, TerminalSession } from "./terminal-session.ts";
 import { WorktreeStore } from "./worktree-store.ts";
 
@@ -57,6 +58,7 @@ export class SandboxManager {
   readonly #endpoints = new Map<string, GuestEndpoint>();
   readonly #backends = new Map<RuntimeName, ContainerBackend>();
   readonly gitShadows: GitShadows;
+  readonly #shimRuntimes = new ShimRuntimes();
   /** Settles when {@link reconcile} has run; calls that need the registry wait for it. */
   #markReconciled: () => void = () => undefined;
   readonly #reconciled = new Promise<void>((resolve) => {
@@ -201,6 +203,7 @@ export class SandboxManager {
         interactive: req.interactive,
         clientEnv: req.env,
         endpointMount: endpoint.mount,
+        shimRuntimes: this.#shimRuntimes,
         gitShadow: await this.gitShadows.prepare(id, worktree, owner, () =>
           this.registry
             .all()

@@ -49,38 +49,54 @@ export async function nodeLibraries(nodePath: string): Promise<{ loader: string;
   return { loader, libs };
 }
 
-/**
- * A read-only directory that runs the shim in any Linux image of the host's architecture,
- * without Node.js or even the same libc in the image: the host's node binary, its libraries and
- * loader, and `bin/wm`, which starts node through that loader. Built once per shim/node pair.
- */
-export async function prepareShimRuntime(opts: {
+interface ShimRuntimeOptions {
   stateDir: string;
   shimBundle: string;
   nodePath?: string;
-}): Promise<ShimRuntime> {
-  if (process.platform !== "linux") {
-    throw new ShimUnavailableError(
-      "the sandbox shim runtime is built from the host's node; only Linux hosts are supported",
-    );
-  }
-  const nodePath = await fs.realpath(opts.nodePath ?? process.execPath);
-  const shim = await fs.readFile(opts.shimBundle);
-  const nodeStat = await fs.stat(nodePath);
-  const key = createHash("sha256")
-    .update(shim)
-    .update(`${nodePath}:${nodeStat.size}:${nodeStat.mtimeMs}`)
-    .digest("hex")
-    .slice(0, 16);
-  const dir = path.join(opts.stateDir, "shim", key);
-  const mounts: MountSpec[] = [
-    { source: dir, target: SHIM_MOUNT, readOnly: true },
-    { source: nodePath, target: `${SHIM_MOUNT}/node`, readOnly: true },
-  ];
-  if (existsSync(path.join(dir, "bin", "wm"))) return { dir, mounts };
+}
 
+/**
+ * A read-only directory that runs the shim in any Linux image of the host's architecture,
+ * without Node.js or even the same libc in the image: the host's node binary, its libraries and
+ * loader, and `bin/wm`, which starts node through that loader. Built once per shim/node pair;
+ * concurrent sandbox starts in one daemon wait for the same build (single flight).
+ */
+export class ShimRuntimes {
+  readonly #building = new Map<string, Promise<void>>();
+
+  async prepare(opts: ShimRuntimeOptions): Promise<ShimRuntime> {
+    if (process.platform !== "linux") {
+      throw new ShimUnavailableError(
+        "the sandbox shim runtime is built from the host's node; only Linux hosts are supported",
+      );
+    }
+    const nodePath = await fs.realpath(opts.nodePath ?? process.execPath);
+    const shim = await fs.readFile(opts.shimBundle);
+    const nodeStat = await fs.stat(nodePath);
+    const key = createHash("sha256")
+      .update(shim)
+      .update(`${nodePath}:${nodeStat.size}:${nodeStat.mtimeMs}`)
+      .digest("hex")
+      .slice(0, 16);
+    const dir = path.join(opts.stateDir, "shim", key);
+    const mounts: MountSpec[] = [
+      { source: dir, target: SHIM_MOUNT, readOnly: true },
+      { source: nodePath, target: `${SHIM_MOUNT}/node`, readOnly: true },
+    ];
+    if (existsSync(path.join(dir, "bin", "wm"))) return { dir, mounts };
+    let building = this.#building.get(dir);
+    if (!building) {
+      building = buildRuntime(dir, nodePath, shim).finally(() => this.#building.delete(dir));
+      this.#building.set(dir, building);
+    }
+    await building;
+    return { dir, mounts };
+  }
+}
+
+/** Builds the runtime in a temporary directory of its own and renames it into place. */
+async function buildRuntime(dir: string, nodePath: string, shim: Buffer): Promise<void> {
   const tmp = `${dir}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(path.join(tmp, "bin"), { recursive: true, mode: 0o755 });
   await fs.mkdir(path.join(tmp, "lib"), { mode: 0o755 });
   const { loader, libs } = await nodeLibraries(nodePath);
@@ -101,7 +117,7 @@ exec ${SHIM_MOUNT}/lib/${path.basename(loader)} --library-path ${SHIM_MOUNT}/lib
     await fs.rename(tmp, dir);
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true });
+    // Another daemon (or an earlier build) put it in place first.
     if (!existsSync(path.join(dir, "bin", "wm"))) throw err;
   }
-  return { dir, mounts };
 }
