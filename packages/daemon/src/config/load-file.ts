@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import type { ConfigDiagnostic } from "@wm/protocol";
 import { dropGlobalOnlyKeys } from "./global-only.ts";
 import { normaliseFile } from "./normalise.ts";
@@ -23,6 +24,33 @@ export interface Problems {
 
 export type FileRole = { kind: "global" } | { kind: "project"; globalFile: string };
 
+/** Config files are small; a larger one (an agent can write a project file) is refused unread. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** The file's text; a FIFO or device is refused without blocking, and so is an oversized file. */
+async function readConfigText(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error("it is not a regular file");
+    const tooBig = (size: number) =>
+      new Error(`it is ${size} bytes; wm reads config files of up to ${MAX_CONFIG_BYTES} bytes`);
+    if (st.size > MAX_CONFIG_BYTES) throw tooBig(st.size);
+    // Read at most one byte past the limit, in case the file grew since the stat.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CONFIG_BYTES) throw tooBig(length);
+    }
+    return buf.subarray(0, length).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads, parses and checks one config file, adding what is wrong with it to `problems`. */
 export async function loadConfigFile(
   file: string,
@@ -31,7 +59,7 @@ export async function loadConfigFile(
 ): Promise<LoadedFile | undefined> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readConfigText(file);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     problems.errors.push({ file, key: "", message: `cannot read the file: ${reason}` });
