@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   makeSandboxHome,
+  processAlive,
   runWm,
   type SandboxHome,
   startSandboxClient,
@@ -35,6 +37,45 @@ function containerExists(id: string): boolean {
 }
 
 describe("reconciling with the engine", () => {
+  it("a damaged record never costs a running agent: moved aside, rebuilt from the container's labels", async () => {
+    const client = startSandboxClient(home.env, wt, "sleep 600");
+    const first = await waitForRunningSandbox(home.env);
+    client.child.kill("SIGKILL");
+    const dir = path.join(home.stateDir, "sandboxes");
+    const recordFile = path.join(dir, `${first.id}.json`);
+    const intact = await fs.readFile(recordFile, "utf8");
+    const elsewhere = path.join(home.root, "elsewhere.json");
+    await fs.writeFile(elsewhere, intact);
+    const damages: Record<string, () => Promise<void>> = {
+      garbage: () => fs.writeFile(recordFile, "\u0000{not json"),
+      truncated: () => fs.writeFile(recordFile, intact.slice(0, intact.length / 2)),
+      "another sandbox's id": () =>
+        fs.writeFile(recordFile, intact.replace(first.id, "sb-000000000000")),
+      "a symlink (never followed, even to a valid record)": () => fs.symlink(elsewhere, recordFile),
+    };
+    for (const [damage, apply] of Object.entries(damages)) {
+      const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
+      process.kill(pid, "SIGKILL");
+      while (processAlive(pid)) await sleep(20);
+      await fs.rm(recordFile);
+      await apply();
+      const again = await waitForRunningSandbox(home.env, (s) => s.id === first.id);
+      expect(again.containerId, damage).toBe(first.containerId);
+      expect(containerExists(first.containerId), damage).toBe(true);
+      const st = await fs.lstat(recordFile);
+      expect(st.isFile(), damage).toBe(true);
+      const aside = (await fs.readdir(dir)).filter((n) =>
+        n.startsWith(`${first.id}.json.unreadable-`),
+      );
+      expect(aside.length, damage).toBeGreaterThan(0);
+      for (const n of aside) await fs.rm(path.join(dir, n));
+    }
+    expect(await fs.readFile(elsewhere, "utf8")).toBe(intact);
+    const stopped = await runWm(["sandbox", "stop", first.id], { env: home.env });
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(containerExists(first.containerId)).toBe(false);
+  }, 120_000);
+
   it("a sandbox that ended while no daemon ran is recorded as exited, its container removed", async () => {
     const client = startSandboxClient(home.env, wt, "sleep 2; exit 9");
     const { containerId } = await waitForRunningSandbox(home.env);

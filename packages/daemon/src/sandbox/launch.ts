@@ -9,6 +9,7 @@ import { resolveExtraMounts } from "./extra-mounts.ts";
 import { gitLayoutMounts, type WorktreeRecord } from "./git-layout.ts";
 import type { GitShadow } from "./git-shadow.ts";
 import { parseBytes } from "./limits.ts";
+import { recordLabels } from "./record-labels.ts";
 import { findShimBundle, type ShimRuntimes } from "./shim-runtime.ts";
 
 /** Labels that mark a container as this daemon's (`wm.home` tells apart daemons of one user). */
@@ -18,6 +19,8 @@ export function ownLabels(daemon: DaemonContext): Record<string, string> {
 
 export interface LaunchInput {
   id: string;
+  /** The sandbox's name in `wm sandbox list`. */
+  name: string;
   containerName: string;
   image: string;
   worktree: WorktreeRecord;
@@ -89,8 +92,19 @@ export async function buildContainerSpec(
     mounts,
     labels: {
       ...ownLabels(daemon),
-      "wm.sandbox": input.id,
-      "wm.worktree": wt,
+      ...recordLabels({
+        id: input.id,
+        name: input.name,
+        worktree: wt,
+        git: {
+          commonDir: input.worktree.commonDir,
+          adminDir: input.worktree.adminDir,
+          branch: input.worktree.branch ?? null,
+        },
+        user: `${input.owner.uid}:${input.owner.gid}`,
+        tty: input.tty,
+        transport: input.config.sandbox.rpc_transport,
+      }),
       "wm.version": WM_VERSION,
       "wm.protocol": String(PROTOCOL_VERSION),
     },

@@ -18,6 +18,7 @@ import {
 } from "./guest-endpoint.ts";
 import { buildContainerSpec, ownLabels, requireImage, worktreeOwner } from "./launch.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
+import { recordFromLabels } from "./record-labels.ts";
 import { SandboxRegistry } from "./registry.ts";
 import { ShimRuntimes } from "./shim-runtime.ts";
 import { type SessionClient, TerminalSession } from "./terminal-session.ts";
@@ -194,6 +195,7 @@ export class SandboxManager {
         await this.registry.update(id, { tcpHost: plan.host, tcpPort: endpoint.port });
       const spec = await buildContainerSpec(daemon, {
         id,
+        name,
         containerName: record.containerName,
         image,
         worktree,
@@ -313,7 +315,7 @@ export class SandboxManager {
         removedRecords.push(r.name);
       }
     }
-    return { removedRecords, removedContainers: await this.#removeOrphans() };
+    return { removedRecords, removedContainers: await this.#removeOrphans({ keepRunning: false }) };
   }
 
   /** After a restart: adopt running containers, clean dead ones and orphans. */
@@ -331,9 +333,46 @@ export class SandboxManager {
         this.daemon.log.error({ err, sandbox: r.id }, "could not reconcile sandbox");
       }
     }
-    await this.#removeOrphans().catch((err) =>
+    await this.#adoptUnrecorded().catch((err) =>
+      this.daemon.log.warn({ err }, "adopting unrecorded sandboxes failed"),
+    );
+    await this.#removeOrphans({ keepRunning: true }).catch((err) =>
       this.daemon.log.warn({ err }, "orphan sweep failed"),
     );
+  }
+
+  /**
+   * Running containers of ours that no record explains (a record lost or damaged while no
+   * daemon ran): their record is rebuilt from the container's labels and they are adopted.
+   * A live agent is never removed for want of a record.
+   */
+  async #adoptUnrecorded(): Promise<void> {
+    for (const runtime of new Set<RuntimeName>(["docker", ...this.#backends.keys()])) {
+      let listed: Awaited<ReturnType<ContainerBackend["listByLabels"]>>;
+      try {
+        listed = await this.backend(runtime).listByLabels(ownLabels(this.daemon));
+      } catch {
+        continue;
+      }
+      const known = new Set(this.registry.all().map((r) => r.containerId));
+      for (const c of listed) {
+        if (known.has(c.id) || c.state !== "running") continue;
+        const record = recordFromLabels(c, runtime);
+        if (!record || this.registry.get(record.id)) {
+          this.daemon.log.warn(
+            { container: c.name },
+            "a running sandbox has no record and cannot be rebuilt from its labels; left running",
+          );
+          continue;
+        }
+        await this.registry.put(record);
+        await this.#reconcileOne(record);
+        this.daemon.log.info(
+          { sandbox: record.id },
+          "rebuilt a lost sandbox record from its container",
+        );
+      }
+    }
   }
 
   /** Close endpoints only: containers keep running and are adopted by the next daemon. */
@@ -444,7 +483,8 @@ export class SandboxManager {
     });
   }
 
-  async #removeOrphans(): Promise<string[]> {
+  /** Containers of ours that no record explains; `keepRunning` spares live ones (at start). */
+  async #removeOrphans(opts: { keepRunning: boolean }): Promise<string[]> {
     const removed: string[] = [];
     const known = new Set(this.registry.all().map((r) => r.containerId));
     for (const runtime of new Set<RuntimeName>(["docker", ...this.#backends.keys()])) {
@@ -455,7 +495,7 @@ export class SandboxManager {
         continue;
       }
       for (const c of listed) {
-        if (known.has(c.id)) continue;
+        if (known.has(c.id) || (opts.keepRunning && c.state === "running")) continue;
         await this.backend(runtime)
           .remove(c.id)
           .catch(() => undefined);

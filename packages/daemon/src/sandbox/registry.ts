@@ -27,11 +27,20 @@ export class SandboxRegistry {
     await ensureOwnerOnlyDir(this.#dir, { uid, tightenMode: true });
     for (const name of await fs.readdir(this.#dir)) {
       if (!name.endsWith(".json") || !ID_PATTERN.test(name.slice(0, -5))) continue;
+      const file = path.join(this.#dir, name);
+      const id = name.slice(0, -5);
       try {
-        const record = JSON.parse(await readNoFollow(path.join(this.#dir, name))) as SandboxRecord;
+        const record: unknown = JSON.parse(await readNoFollow(file));
+        if (!isRecord(record, id)) throw new Error("not a sandbox record of this id");
         this.#records.set(record.id, record);
       } catch (err) {
-        this.#log.warn({ err, file: name }, "ignoring an unreadable sandbox record");
+        // Moved aside, never followed or deleted; the sandbox is rebuilt from its container.
+        const aside = `${file}.unreadable-${Date.now()}`;
+        await fs.rename(file, aside).catch(() => undefined);
+        this.#log.warn(
+          { err, file: name, movedTo: aside },
+          "moved an unreadable sandbox record aside",
+        );
       }
     }
     return [...this.#records.values()];
@@ -107,4 +116,33 @@ export class SandboxRegistry {
   #file(id: string): string {
     return path.join(this.#dir, `${id}.json`);
   }
+}
+
+const STRING_FIELDS = [
+  "id",
+  "name",
+  "worktree",
+  "runtime",
+  "image",
+  "containerName",
+  "state",
+  "user",
+];
+
+/** The fields every later step relies on, checked before a record read back from disk is used. */
+function isRecord(value: unknown, id: string): value is SandboxRecord {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value as Record<string, unknown>;
+  const git = r.git as Record<string, unknown> | undefined;
+  return (
+    r.id === id &&
+    STRING_FIELDS.every((k) => typeof r[k] === "string") &&
+    (r.runtime === "docker" || r.runtime === "podman") &&
+    (r.transport === "socket" || r.transport === "tcp") &&
+    typeof git?.commonDir === "string" &&
+    typeof git?.adminDir === "string" &&
+    (r.containerId === null || typeof r.containerId === "string") &&
+    typeof r.tty === "boolean" &&
+    Array.isArray(r.command)
+  );
 }

@@ -1,0 +1,72 @@
+import type { ContainerInfo, RuntimeName } from "../backends/types.ts";
+import type { SandboxRecord } from "./record.ts";
+
+export const SANDBOX_ID = /^sb-[0-9a-f]{12}$/;
+
+/**
+ * What a container's labels carry of its sandbox record (no secrets: paths, ids, the user), so
+ * a record that was lost or damaged is rebuilt from the running container instead of the
+ * container being swept as an orphan.
+ */
+export function recordLabels(r: {
+  id: string;
+  name: string;
+  worktree: string;
+  git: SandboxRecord["git"];
+  user: string;
+  tty: boolean;
+  transport: SandboxRecord["transport"];
+}): Record<string, string> {
+  return {
+    "wm.sandbox": r.id,
+    "wm.name": r.name,
+    "wm.worktree": r.worktree,
+    "wm.git.common": r.git.commonDir,
+    "wm.git.admin": r.git.adminDir,
+    ...(r.git.branch ? { "wm.git.branch": r.git.branch } : {}),
+    "wm.user": r.user,
+    "wm.tty": String(r.tty),
+    "wm.transport": r.transport,
+  };
+}
+
+/**
+ * The record of a running container, from its labels; undefined when they do not say enough.
+ * A TCP sandbox is not rebuilt: its token's hash lived only in the lost record.
+ */
+export function recordFromLabels(
+  c: ContainerInfo,
+  runtime: RuntimeName,
+): SandboxRecord | undefined {
+  const l = c.labels;
+  const id = l["wm.sandbox"];
+  const needed = [l["wm.name"], l["wm.worktree"], l["wm.git.common"], l["wm.git.admin"]];
+  if (!id || !SANDBOX_ID.test(id) || needed.some((v) => !v) || l["wm.transport"] !== "socket")
+    return undefined;
+  if (!/^\d+:\d+$/.test(l["wm.user"] ?? "")) return undefined;
+  return {
+    id,
+    name: l["wm.name"] as string,
+    worktree: l["wm.worktree"] as string,
+    git: {
+      commonDir: l["wm.git.common"] as string,
+      adminDir: l["wm.git.admin"] as string,
+      branch: l["wm.git.branch"] ?? null,
+    },
+    runtime,
+    image: c.image,
+    containerName: c.name,
+    containerId: c.id,
+    state: "running",
+    exitCode: null,
+    createdAt: new Date().toISOString(),
+    command: [],
+    tty: l["wm.tty"] === "true",
+    user: l["wm.user"] as string,
+    transport: "socket",
+    tokenHash: null,
+    tcpHost: null,
+    tcpPort: null,
+    agentStatus: null,
+  };
+}
