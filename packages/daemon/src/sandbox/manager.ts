@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { type AgentStatus, RpcError, type SandboxSummary, StreamChannel } from "@wm/protocol";
 import { connectBackend } from "../backends/docker/connect.ts";
-import type { ContainerBackend, RuntimeName } from "../backends/types.ts";
+import type { ContainerBackend, ContainerInfo, RuntimeName } from "../backends/types.ts";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
@@ -347,16 +347,9 @@ export class SandboxManager {
    * A live agent is never removed for want of a record.
    */
   async #adoptUnrecorded(): Promise<void> {
-    for (const runtime of new Set<RuntimeName>(["docker", ...this.#backends.keys()])) {
-      let listed: Awaited<ReturnType<ContainerBackend["listByLabels"]>>;
-      try {
-        listed = await this.backend(runtime).listByLabels(ownLabels(this.daemon));
-      } catch {
-        continue;
-      }
-      const known = new Set(this.registry.all().map((r) => r.containerId));
-      for (const c of listed) {
-        if (known.has(c.id) || c.state !== "running") continue;
+    for (const { runtime, containers } of await this.#unrecorded()) {
+      for (const c of containers) {
+        if (c.state !== "running") continue;
         const record = recordFromLabels(c, runtime);
         if (!record || this.registry.get(record.id)) {
           this.daemon.log.warn(
@@ -486,16 +479,9 @@ export class SandboxManager {
   /** Containers of ours that no record explains; `keepRunning` spares live ones (at start). */
   async #removeOrphans(opts: { keepRunning: boolean }): Promise<string[]> {
     const removed: string[] = [];
-    const known = new Set(this.registry.all().map((r) => r.containerId));
-    for (const runtime of new Set<RuntimeName>(["docker", ...this.#backends.keys()])) {
-      let listed: Awaited<ReturnType<ContainerBackend["listByLabels"]>>;
-      try {
-        listed = await this.backend(runtime).listByLabels(ownLabels(this.daemon));
-      } catch {
-        continue;
-      }
-      for (const c of listed) {
-        if (known.has(c.id) || (opts.keepRunning && c.state === "running")) continue;
+    for (const { runtime, containers } of await this.#unrecorded()) {
+      for (const c of containers) {
+        if (opts.keepRunning && c.state === "running") continue;
         await this.backend(runtime)
           .remove(c.id)
           .catch(() => undefined);
@@ -505,6 +491,19 @@ export class SandboxManager {
     if (removed.length > 0)
       this.daemon.log.info({ removed }, "removed containers no record explains");
     return removed;
+  }
+
+  /** Containers labelled as this daemon's that no record explains, per engine that answers. */
+  async #unrecorded(): Promise<{ runtime: RuntimeName; containers: ContainerInfo[] }[]> {
+    const known = new Set(this.registry.all().map((r) => r.containerId));
+    const out: { runtime: RuntimeName; containers: ContainerInfo[] }[] = [];
+    for (const runtime of new Set<RuntimeName>(["docker", ...this.#backends.keys()])) {
+      const listed = await this.backend(runtime)
+        .listByLabels(ownLabels(this.daemon))
+        .catch(() => undefined);
+      if (listed) out.push({ runtime, containers: listed.filter((c) => !known.has(c.id)) });
+    }
+    return out;
   }
 
   #live(id: string): SandboxRecord {
