@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { lchown, mkdir, mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
@@ -32,6 +32,11 @@ export interface LayoutFixture {
   target: BranchSyncTarget;
   /** What the daemon does when the sandbox's branch changes or the sandbox ends. */
   syncBranch(): Promise<string>;
+  /**
+   * The daemon runs as the user; here it runs as root, so what it wrote into the repository is
+   * given back to the user (symlinks themselves, never followed) before the user's own git runs.
+   */
+  asUserWrote(): Promise<void>;
   /** Plain git on the host, as the user who owns the repository (uid 1000). */
   hostGit(cwd: string, args: readonly string[]): Promise<CommandResult>;
 }
@@ -91,9 +96,23 @@ export async function makeLayoutFixture(): Promise<LayoutFixture> {
     record,
     mounts,
     target,
-    syncBranch: () => sync.sync(target),
+    syncBranch: async () => {
+      const result = await sync.sync(target);
+      await lchownTree(record.commonDir, AGENT_UID);
+      return result;
+    },
+    asUserWrote: () => lchownTree(record.commonDir, AGENT_UID),
     hostGit: (cwd, args) => run("git", args, { cwd, uid: AGENT_UID, env }),
   };
+}
+
+async function lchownTree(dir: string, uid: number): Promise<void> {
+  await lchown(dir, uid, uid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) await lchownTree(p, uid);
+    else await lchown(p, uid, uid);
+  }
 }
 
 export async function removeFixture(f: LayoutFixture | undefined): Promise<void> {

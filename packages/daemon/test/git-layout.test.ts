@@ -266,6 +266,7 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
         });
         const picked = await daemonGit.run(["cherry-pick", "refs/heads/agent"]);
         expect(picked.code, picked.stderr).toBe(0);
+        await f.asUserWrote();
         await commitInMain(f, "host change\n");
         const text = await readFile(file, "utf8");
         if (control) expect(text).toMatch(/cherry-pick: x; touch [^\n]*\n[\s\S]*host commit/);
