@@ -7,10 +7,11 @@ import { fileURLToPath } from "node:url";
 import { makeTempHome } from "../../packages/testing/src/index.ts";
 import { daemonSuite } from "./suites/daemon.ts";
 import { sandboxSuite } from "./suites/sandbox.ts";
+import { scaleSuite } from "./suites/scale.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const suites: BenchSuite[] = [daemonSuite, sandboxSuite];
+const suites: BenchSuite[] = [daemonSuite, sandboxSuite, scaleSuite];
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);
 

@@ -1,5 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import {
   type ListedSandbox,
@@ -99,24 +101,55 @@ describe("the TCP guest endpoint", () => {
     expect(out.trim()).toBe("waiting");
   });
 
-  it("another sandbox's token is refused; its own token is accepted (control)", async () => {
+  it("another sandbox gets no answer from this endpoint, not even with its token; its own sandbox does (control)", async () => {
     const epA = await endpointOf(a.id);
     const epB = await endpointOf(b.id);
     expect(epA.port).not.toBe(epB.port);
-    const attack = callFrom(a.containerId, epB, epA.token, "status.get") as {
-      status: number;
-      body: { error: { code: number } };
-    };
-    expect(attack.status).toBe(401);
-    expect(attack.body.error.code).toBe(-32009);
-    const control = callFrom(a.containerId, epB, epB.token, "status.get") as {
+    expect(() => callFrom(a.containerId, epB, epA.token, "status.get")).toThrow();
+    expect(() => callFrom(a.containerId, epB, epB.token, "status.get")).toThrow();
+    const control = callFrom(b.containerId, epB, epB.token, "status.get") as {
       status: number;
       body: { result: { sandbox: string } };
     };
     expect(control.status).toBe(200);
     expect(control.body.result.sandbox).toBe(b.id);
-    const noToken = callFrom(a.containerId, epA, "", "status.get") as { status: number };
+    const noToken = callFrom(a.containerId, epA, "", "status.get") as {
+      status: number;
+      body: { error: { code: number } };
+    };
     expect(noToken.status).toBe(401);
+    expect(noToken.body.error.code).toBe(-32009);
+  });
+
+  it("pair: a container that is not a sandbox reaches a listener on the gateway, but not the endpoint", async () => {
+    const epA = await endpointOf(a.id);
+    const other = http.createServer((_req, res) => res.end("reached"));
+    await new Promise<void>((resolve) => other.listen(0, epA.host, resolve));
+    // Asynchronous: the control's listener is served by this process.
+    const curl = (port: number) =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          "docker",
+          ["run", "--rm", "--entrypoint", "curl", "wm-sandbox:demo", "-sS", "-m", "20"]
+            .concat(["-H", `authorization: Bearer ${epA.token}`, "-d", "{}"])
+            .concat([`http://${epA.host}:${port}/rpc`]),
+          (err, stdout, stderr) =>
+            resolve({ status: err ? Number(err.code) || 1 : 0, stdout, stderr }),
+        ),
+      );
+    try {
+      const control = await curl((other.address() as AddressInfo).port);
+      expect(control.status, control.stderr).toBe(0);
+      expect(control.stdout).toBe("reached");
+      const logBefore = (await fs.readFile(home.logFile, "utf8")).length;
+      const attack = await curl(epA.port);
+      expect(attack.status).not.toBe(0);
+      expect(attack.stderr).toMatch(/Empty reply|reset|Recv failure/i);
+      const logged = (await fs.readFile(home.logFile, "utf8")).slice(logBefore);
+      expect(logged).not.toContain(a.id);
+    } finally {
+      other.close();
+    }
   });
 
   it("host methods are not served to a guest, even with a valid token", async () => {

@@ -4,12 +4,27 @@ import { failure, RpcError } from "@wm/protocol";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { CallContext, DaemonContext } from "../context.ts";
 import { Dispatcher, type HandlerTable } from "../rpc/dispatch.ts";
+import { PeerGate } from "./peer-gate.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { tokenMatches } from "./token.ts";
 
 export const GUEST_BODY_LIMIT = 64 * 1024;
 /** A guest must finish sending its request within this time (auth deadline). */
 const REQUEST_DEADLINE_MS = 5000;
+/** How long a TCP request waits for its sandbox's container address to be known. */
+const PEER_DEADLINE_MS = 30_000;
+/** An open connection with nothing sent or nothing in flight is closed after this long. */
+const IDLE_DEADLINE_MS = 10_000;
+/**
+ * Connections one sandbox may hold open at once. Far below the daemon's descriptor limit, so
+ * a sandbox that opens thousands of connections costs the daemon this many descriptors and
+ * never the ones other sandboxes, the host CLI and the engine need. A shim makes one call
+ * per connection; `WM_GUEST_MAX_CONNECTIONS` tunes it.
+ */
+export function guestMaxConnections(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.WM_GUEST_MAX_CONNECTIONS);
+  return Number.isInteger(n) && n > 0 ? n : 64;
+}
 
 export type GuestListen =
   | { transport: "socket"; socketPath: string; owner: { uid: number; gid: number } }
@@ -17,6 +32,8 @@ export type GuestListen =
 
 export interface GuestServer {
   readonly port: number | null;
+  /** TCP: the only peer addresses served from now on (the sandbox container's own). */
+  admitPeers(peers: readonly string[] | "any"): void;
   close(): Promise<void>;
 }
 
@@ -38,15 +55,26 @@ export async function startGuestServer(
     logger: false,
     bodyLimit: GUEST_BODY_LIMIT,
     requestTimeout: REQUEST_DEADLINE_MS,
-    connectionTimeout: REQUEST_DEADLINE_MS * 6,
+    connectionTimeout: IDLE_DEADLINE_MS,
     keepAliveTimeout: REQUEST_DEADLINE_MS,
     forceCloseConnections: true,
+    // Header and request deadlines are enforced when Node checks them; check every second.
+    http: { headersTimeout: REQUEST_DEADLINE_MS, connectionsCheckingInterval: 1000 },
   });
-  app.server.headersTimeout = REQUEST_DEADLINE_MS;
+  // Past the cap, Node closes each new connection as it is accepted: its descriptor is freed
+  // at once and the sandbox's client sees the connection end.
+  app.server.maxConnections = guestMaxConnections();
   const limiter = new RateLimiter(20, 40, 4);
   const dispatcher = new Dispatcher(handlers);
   const call: CallContext = { daemon, surface: "guest", sandbox };
   let allowedHost = "localhost";
+  const peers = new PeerGate();
+  if (listen.transport === "tcp") {
+    // Before the HTTP server sees it: a connection from another container is closed unread.
+    app.server.prependListener("connection", (socket: import("node:net").Socket) => {
+      if (peers.refuses(socket.remoteAddress)) socket.destroy();
+    });
+  }
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
@@ -55,6 +83,12 @@ export async function startGuestServer(
       return refuse(reply, 421, new RpcError("ForbiddenHost"));
     }
     if (listen.transport === "tcp") {
+      // A connection that arrived before the container's address was known.
+      if (!(await peers.admits(request.socket.remoteAddress, PEER_DEADLINE_MS))) {
+        reply.hijack();
+        request.raw.socket.destroy();
+        return;
+      }
       const auth = request.headers.authorization ?? "";
       const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
       if (!tokenMatches(token, listen.tokenHash)) {
@@ -107,10 +141,10 @@ export async function startGuestServer(
     await app.listen({ path: listen.socketPath });
     await fs.chown(listen.socketPath, listen.owner.uid, listen.owner.gid);
     await fs.chmod(listen.socketPath, 0o600);
-    return { port: null, close: () => app.close() };
+    return { port: null, admitPeers: () => undefined, close: () => app.close() };
   }
   await app.listen({ host: listen.host, port: listen.port });
   const port = (app.server.address() as AddressInfo).port;
   allowedHost = `${listen.host}:${port}`;
-  return { port, close: () => app.close() };
+  return { port, admitPeers: (p) => peers.admit(p), close: () => app.close() };
 }

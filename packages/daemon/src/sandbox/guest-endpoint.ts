@@ -14,6 +14,8 @@ export interface GuestEndpoint {
   dir: string;
   mount: MountSpec;
   port: number | null;
+  /** TCP: serve only these addresses (the container's own), or "any" where none is known. */
+  admitPeers(peers: readonly string[] | "any"): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function openGuestEndpoint(
     dir,
     port: server.port,
     mount: { source: dir, target: GUEST_MOUNT, readOnly: true },
+    admitPeers: (peers) => server.admitPeers(peers),
     close: () => server.close(),
   };
 }

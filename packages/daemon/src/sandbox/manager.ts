@@ -221,6 +221,7 @@ export class SandboxManager {
       const watch = await this.#connectStreams(backend, id, containerId, req.tty, req.interactive);
       await backend.start(containerId);
       watch();
+      if (plan.transport === "tcp") admitContainer(endpoint, await backend.inspect(containerId));
       this.gitShadows.running(id);
       if (req.size && req.tty) await backend.resize(containerId, req.size).catch(() => undefined);
       const running = await this.registry.update(id, { state: "running" });
@@ -394,7 +395,9 @@ export class SandboxManager {
       r.transport === "tcp" && r.tokenHash && r.tcpHost
         ? { transport: "tcp", host: r.tcpHost, port: r.tcpPort ?? 0, tokenHash: r.tokenHash }
         : { transport: "socket" };
-    this.#endpoints.set(r.id, await openGuestEndpoint(this.daemon, r, { uid, gid }, plan));
+    const endpoint = await openGuestEndpoint(this.daemon, r, { uid, gid }, plan);
+    this.#endpoints.set(r.id, endpoint);
+    if (plan.transport === "tcp") admitContainer(endpoint, info);
     this.#sessions.set(r.id, new TerminalSession(r.id));
     this.gitShadows.running(r.id, { worktreePath: r.worktree, ...r.git });
     (await this.#connectStreams(backend, r.id, info.id, r.tty, true))();
@@ -529,4 +532,12 @@ export class SandboxManager {
       );
     return gw;
   }
+}
+
+/**
+ * A TCP endpoint serves its own container's address only. An engine that reports none (a
+ * rootless network where guests appear as the host) leaves the token as the only check.
+ */
+function admitContainer(endpoint: GuestEndpoint, info: ContainerInfo | undefined): void {
+  endpoint.admitPeers(info?.ipAddress ? [info.ipAddress] : "any");
 }
