@@ -3,9 +3,11 @@ import { promises as fs } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type ListedSandbox,
   makeSandboxHome,
+  processAlive,
   runWm,
   type SandboxHome,
   startSandboxClient,
@@ -184,6 +186,21 @@ describe("the TCP guest endpoint", () => {
     const perms = await fs.stat(path.join(home.runtimeDir, "sandboxes", a.id, "token"));
     expect(perms.mode & 0o777).toBe(0o400);
     expect(perms.uid).toBe(OWNER.uid);
+  });
+
+  it("a TCP sandbox whose record was lost is rebuilt from its labels; its shim keeps working", async () => {
+    const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
+    process.kill(pid, "SIGKILL");
+    while (processAlive(pid)) await sleep(20);
+    await fs.rm(path.join(home.stateDir, "sandboxes", `${a.id}.json`));
+    const again = await waitForRunningSandbox(home.env, (s) => s.id === a.id);
+    expect(again.containerId).toBe(a.containerId);
+    const out = execFileSync(
+      "docker",
+      ["exec", a.containerId, "sh", "-c", "wm status set done && wm status"],
+      { encoding: "utf8" },
+    );
+    expect(out.trim()).toBe("done");
   });
 
   it("revokes the endpoint when the sandbox ends", async () => {

@@ -77,12 +77,19 @@ describe("reconciling with the engine", () => {
   }, 120_000);
 
   it("a sandbox that ended while no daemon ran is recorded as exited, its container removed", async () => {
-    const client = startSandboxClient(home.env, wt, "sleep 2; exit 9");
+    const go = path.join(wt, ".go");
+    const client = startSandboxClient(
+      home.env,
+      wt,
+      `while [ ! -e ${go} ]; do sleep 0.1; done; exit 9`,
+    );
     const { containerId } = await waitForRunningSandbox(home.env);
     const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
     client.child.kill("SIGKILL");
     process.kill(pid, "SIGKILL");
-    await sleep(3000);
+    while (processAlive(pid)) await sleep(20);
+    await fs.writeFile(go, "");
+    execFileSync("docker", ["wait", containerId]);
     expect(containerExists(containerId)).toBe(true);
     const listed = JSON.parse(
       (await runWm(["sandbox", "list", "--json"], { env: home.env })).stdout,

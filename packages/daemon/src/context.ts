@@ -2,6 +2,7 @@ import type { WmPaths } from "@wm/protocol";
 import type { EventBus } from "./events.ts";
 import type { Logger } from "./log.ts";
 import type { SandboxManager } from "./sandbox/manager.ts";
+import type { WorktreeStore } from "./sandbox/worktree-store.ts";
 
 export interface DaemonSettings {
   /** 0 = never exit on idle. */
@@ -30,6 +31,8 @@ export interface DaemonContext {
   readonly homeId: string;
   /** Set once the daemon is listening. */
   sandboxes: SandboxManager;
+  /** The git facts of each worktree as first met (`worktrees.json`). */
+  readonly worktreeRecords: WorktreeStore;
   liveSandboxes(): number;
   /** Ask the daemon to stop once in-flight calls are done. Idempotent. */
   requestShutdown(reason: string): void;

@@ -20,6 +20,7 @@ import { probeSocket } from "./lifecycle/socket-probe.ts";
 import { acquireStartLock } from "./lifecycle/start-lock.ts";
 import type { Logger } from "./log.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
+import { WorktreeStore } from "./sandbox/worktree-store.ts";
 import { worktreeService } from "./worktrees/service.ts";
 
 /** How long in-flight calls may take to finish once the daemon is asked to stop. */
@@ -92,6 +93,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     socketActivated: false,
     homeId: createHash("sha256").update(paths.stateDir).digest("hex").slice(0, 12),
     sandboxes: undefined as unknown as SandboxManager,
+    worktreeRecords: new WorktreeStore(paths.stateDir, log),
     liveSandboxes: () => context.sandboxes.liveCount(),
     requestShutdown: (reason) => void stop(reason),
     get shuttingDown() {

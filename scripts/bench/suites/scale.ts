@@ -111,16 +111,17 @@ export const scaleSuite: BenchSuite = {
     process.stdout.write(`scale: ${count} sandboxes running in ${started.ms} ms\n`);
 
     const recoveries: number[] = [];
+    const answering: number[] = [];
     for (let k = 0; k < kills; k++) {
       await sleep(500 + Math.random() * 2500);
       const pid = await until("a daemon", () => daemonPid(env), 60_000);
       process.kill(pid.value, "SIGKILL");
-      const back = await until(
-        `every client re-attached after kill ${k + 1}`,
-        allAttached,
-        120_000,
-      );
-      recoveries.push(back.ms);
+      const t0 = Date.now();
+      const next = async () => ((await daemonPid(env)) ?? pid.value) !== pid.value || undefined;
+      await until("the next daemon", next, 60_000);
+      answering.push(Date.now() - t0);
+      await until(`every client re-attached after kill ${k + 1}`, allAttached, 120_000);
+      recoveries.push(Date.now() - t0);
     }
     const recordsAfter = (await listed(env))?.length ?? 0;
 
@@ -156,7 +157,7 @@ export const scaleSuite: BenchSuite = {
 
     process.stdout.write(
       [
-        `scale: ${kills} daemon kills; re-attach took p50 ${summarize(recoveries).p50} ms, max ${Math.max(...recoveries)} ms`,
+        `scale: ${kills} daemon kills; a new daemon answered after p50 ${summarize(answering).p50} ms; every client re-attached after p50 ${summarize(recoveries).p50} ms, max ${Math.max(...recoveries)} ms`,
         `scale: records after the kills ${recordsAfter}/${count}; clients that got their agent's exit code ${reported.length}/${count}`,
         `scale: records left after every agent exited ${recordsLeft}; orphan containers ${orphans}`,
         `scale: status.get under a neighbour's flood: ${loud.failed}/${m} failed (quiet: ${quiet.failed}/${m})`,

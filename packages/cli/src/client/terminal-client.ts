@@ -28,6 +28,10 @@ export interface TerminalOptions {
 
 /** After losing the daemon, give whoever stopped it (`wm daemon restart`) this long to start the next one. */
 const RESTART_GRACE_MS = 3000;
+/** Clients that lost their daemon together start the next one spread over this long. */
+const START_SPREAD_MS = 250;
+/** The WebSocket close code of a daemon that is shutting down. */
+const GOING_AWAY = 1001;
 
 async function openWs(
   opts: TerminalOptions,
@@ -43,6 +47,14 @@ async function openWs(
       if (Date.now() >= deadline) break;
       await sleep(100);
     }
+  }
+  // Every client of a crashed daemon gets here at once: a random moment apart, most of them
+  // find the first one's daemon answering instead of spawning one more to lose the race.
+  await sleep(Math.random() * START_SPREAD_MS);
+  try {
+    return await WsRpc.open(opts.paths.socketPath, handlers);
+  } catch (err) {
+    if (!(err instanceof DaemonNotRunningError)) throw err;
   }
   const client = new RpcClient(opts.paths.socketPath);
   try {
@@ -74,7 +86,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   const exited = new Promise<number>((r) => {
     resolveExit = r;
   });
-  let disconnected: (() => void) | undefined;
+  let disconnected: ((code: number) => void) | undefined;
   const handlers = {
     onNotification(method: string, params: Record<string, unknown>) {
       if (method === "sandbox.exit" && (sandboxId === undefined || params.id === sandboxId)) {
@@ -86,8 +98,8 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
       if (frame[0] === STDOUT) io.stdout.write(frame.subarray(1));
       else if (frame[0] === STDERR) io.stderr.write(frame.subarray(1));
     },
-    onClose() {
-      disconnected?.();
+    onClose(code: number) {
+      disconnected?.(code);
     },
   };
 
@@ -129,12 +141,15 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
     if (tty) io.stdout.on("resize", onResize);
 
     for (;;) {
-      const lost = new Promise<"lost">((r) => {
-        disconnected = () => r("lost");
+      const lost = new Promise<{ closeCode: number }>((r) => {
+        disconnected = (closeCode) => r({ closeCode });
       });
       const outcome = await Promise.race([exited, lost]);
-      if (outcome !== "lost") return outcome;
-      rpc = await reattach(opts, handlers, sandboxId);
+      if (typeof outcome === "number") return outcome;
+      // A daemon that stops on purpose says so (1001, going away) and its successor may be on
+      // the way; one that crashed just vanishes, and the first client back starts the next.
+      const grace = outcome.closeCode === GOING_AWAY ? RESTART_GRACE_MS : 0;
+      rpc = await reattach(opts, handlers, sandboxId, grace);
     }
   } finally {
     if (tty && io.stdin.isTTY) io.stdin.setRawMode(false);
@@ -151,12 +166,13 @@ async function reattach(
   opts: TerminalOptions,
   handlers: Parameters<typeof WsRpc.open>[1],
   id: string,
+  graceMs: number,
 ): Promise<WsRpc> {
   const deadline = Date.now() + REATTACH_WINDOW_MS;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const rpc = await openWs(opts, handlers, RESTART_GRACE_MS);
+      const rpc = await openWs(opts, handlers, graceMs);
       await rpc.call("sandbox.attach", { id, size: size(opts.io) });
       return rpc;
     } catch (err) {

@@ -40,6 +40,15 @@ function emit(ctx: CommandContext, lines: string[]): void {
     ctx.io.stdout.write(`${ctx.json ? jsonSafe(line) : formatLogLine(line)}\n`);
 }
 
+const TAIL_BYTES = 4 * 1024 * 1024;
+
+/** The last `count` lines, reaching back into `daemon.log.1` when the log was just rotated. */
+async function recentLines(file: string, count: number): Promise<string[]> {
+  const current = await tailFile(file, count, TAIL_BYTES);
+  if (current.length >= count) return current;
+  return [...(await tailFile(`${file}.1`, count - current.length, TAIL_BYTES)), ...current];
+}
+
 async function follow(ctx: CommandContext, file: string, signal: AbortSignal): Promise<void> {
   let offset = (await fs.stat(file).catch(() => ({ size: 0 }))).size;
   let partial = "";
@@ -66,7 +75,7 @@ export const logsCommand = defineCommand({
   name: "logs",
   summary: "Print the daemon log (-f to follow)",
   description:
-    "Reads $XDG_STATE_HOME/wm/daemon.log directly, so it works while the daemon is down. --json prints the raw JSON lines.",
+    "Reads $XDG_STATE_HOME/wm/daemon.log directly (and daemon.log.1, the file before the last rotation, when the current one is short), so it works while the daemon is down. --json prints the raw JSON lines.",
   json: true,
   options: {
     follow: {
@@ -86,7 +95,7 @@ export const logsCommand = defineCommand({
     if (!Number.isInteger(count) || count < 0)
       throw new UsageError(`--lines must be a whole number ≥ 0, got "${ctx.options.lines}"`);
     const file = ctx.paths().logFile;
-    emit(ctx, count > 0 ? await tailFile(file, count, 4 * 1024 * 1024) : []);
+    emit(ctx, count > 0 ? await recentLines(file, count) : []);
     if (!ctx.options.follow) return ExitCode.Ok;
     const abort = new AbortController();
     const onSignal = () => abort.abort();

@@ -10,7 +10,11 @@ function sandboxOf(call: CallContext) {
   return record;
 }
 
-/** The guest surface: small, and every call acts on the caller's own sandbox only. */
+/**
+ * The guest surface: small, and every call acts on the caller's own sandbox only. Every line
+ * logged for a guest names its sandbox (`sandbox: id`): that puts it under the logger's
+ * per-sandbox limit (log-limit.ts), so a flood of calls cannot flood the daemon log.
+ */
 export const guestHandlers: HandlerTable = {
   "status.set": async (params, call) => {
     const record = sandboxOf(call);

@@ -77,7 +77,10 @@ export class Dispatcher {
     } catch (err) {
       const rpcErr = toRpcError(err);
       if (rpcErr.code === ErrorCode.InternalError) {
-        call.daemon.log.error({ err, method: req.method }, "handler failed");
+        call.daemon.log.error(
+          { err, method: req.method, sandbox: call.sandbox?.id },
+          "handler failed",
+        );
       }
       return isNotification ? undefined : failure(id, rpcErr.toJSON());
     }

@@ -30,6 +30,8 @@ export interface LaunchInput {
   interactive: boolean;
   clientEnv: Readonly<Record<string, string>>;
   endpointMount: MountSpec;
+  /** A TCP endpoint's address and token hash, carried in the labels for a rebuild. */
+  tcp?: { host: string; port: number; tokenHash: string } | undefined;
   /** The worktree's private git area, prepared for this sandbox. */
   gitShadow: GitShadow;
   /** The daemon's shim runtimes, built once per shim and node. */
@@ -104,6 +106,7 @@ export async function buildContainerSpec(
         user: `${input.owner.uid}:${input.owner.gid}`,
         tty: input.tty,
         transport: input.config.sandbox.rpc_transport,
+        tcp: input.tcp,
       }),
       "wm.version": WM_VERSION,
       "wm.protocol": String(PROTOCOL_VERSION),

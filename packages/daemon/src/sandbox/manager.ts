@@ -22,7 +22,7 @@ import { recordFromLabels } from "./record-labels.ts";
 import { SandboxRegistry } from "./registry.ts";
 import { ShimRuntimes } from "./shim-runtime.ts";
 import { type SessionClient, TerminalSession } from "./terminal-session.ts";
-import { WorktreeStore } from "./worktree-store.ts";
+import type { WorktreeStore } from "./worktree-store.ts";
 
 export interface RunRequest {
   worktree: string;
@@ -51,6 +51,9 @@ function withTerminalSize(command: string[], size: { rows: number; cols: number 
   ];
 }
 
+/** Sandboxes adopted at once after a restart (each is a few engine calls). */
+const RECONCILE_BATCH = 16;
+
 /** Owns every sandbox: creates, attaches, watches, stops, and reconciles after a restart. */
 export class SandboxManager {
   readonly registry: SandboxRegistry;
@@ -73,7 +76,7 @@ export class SandboxManager {
 
   constructor(private readonly daemon: DaemonContext) {
     this.registry = new SandboxRegistry(daemon.paths.stateDir, daemon.log);
-    this.#worktrees = new WorktreeStore(daemon.paths.stateDir);
+    this.#worktrees = daemon.worktreeRecords;
     this.gitShadows = new GitShadows(daemon.paths.stateDir, daemon.env, daemon.log);
   }
 
@@ -205,6 +208,10 @@ export class SandboxManager {
         interactive: req.interactive,
         clientEnv: req.env,
         endpointMount: endpoint.mount,
+        tcp:
+          plan.transport === "tcp" && endpoint.port !== null
+            ? { host: plan.host, port: endpoint.port, tokenHash: plan.tokenHash }
+            : undefined,
         shimRuntimes: this.#shimRuntimes,
         gitShadow: await this.gitShadows.prepare(id, worktree, owner, () =>
           this.registry
@@ -327,12 +334,18 @@ export class SandboxManager {
   }
 
   async #reconcileAll(): Promise<void> {
-    for (const r of await this.registry.load(process.getuid?.() ?? 0)) {
-      try {
-        await this.#reconcileOne(r);
-      } catch (err) {
-        this.daemon.log.error({ err, sandbox: r.id }, "could not reconcile sandbox");
-      }
+    // Every client waits for this: sandboxes are adopted side by side, a batch at a time.
+    const records = await this.registry.load(process.getuid?.() ?? 0);
+    for (let i = 0; i < records.length; i += RECONCILE_BATCH) {
+      await Promise.all(
+        records
+          .slice(i, i + RECONCILE_BATCH)
+          .map((r) =>
+            this.#reconcileOne(r).catch((err) =>
+              this.daemon.log.error({ err, sandbox: r.id }, "could not reconcile sandbox"),
+            ),
+          ),
+      );
     }
     await this.#adoptUnrecorded().catch((err) =>
       this.daemon.log.warn({ err }, "adopting unrecorded sandboxes failed"),

@@ -4,9 +4,10 @@ import type { SandboxRecord } from "./record.ts";
 export const SANDBOX_ID = /^sb-[0-9a-f]{12}$/;
 
 /**
- * What a container's labels carry of its sandbox record (no secrets: paths, ids, the user), so
- * a record that was lost or damaged is rebuilt from the running container instead of the
- * container being swept as an orphan.
+ * What a container's labels carry of its sandbox record (no secrets: paths, ids, the user,
+ * and for a TCP endpoint its address and the sha256 of its token, which cannot be turned back
+ * into the token), so a record that was lost or damaged is rebuilt from the running container
+ * instead of the container being swept as an orphan.
  */
 export function recordLabels(r: {
   id: string;
@@ -16,6 +17,7 @@ export function recordLabels(r: {
   user: string;
   tty: boolean;
   transport: SandboxRecord["transport"];
+  tcp?: { host: string; port: number; tokenHash: string } | undefined;
 }): Record<string, string> {
   return {
     "wm.sandbox": r.id,
@@ -27,13 +29,17 @@ export function recordLabels(r: {
     "wm.user": r.user,
     "wm.tty": String(r.tty),
     "wm.transport": r.transport,
+    ...(r.tcp
+      ? {
+          "wm.tcp.host": r.tcp.host,
+          "wm.tcp.port": String(r.tcp.port),
+          "wm.tcp.token-sha256": r.tcp.tokenHash,
+        }
+      : {}),
   };
 }
 
-/**
- * The record of a running container, from its labels; undefined when they do not say enough.
- * A TCP sandbox is not rebuilt: its token's hash lived only in the lost record.
- */
+/** The record of a running container, from its labels; undefined when they do not say enough. */
 export function recordFromLabels(
   c: ContainerInfo,
   runtime: RuntimeName,
@@ -41,9 +47,10 @@ export function recordFromLabels(
   const l = c.labels;
   const id = l["wm.sandbox"];
   const needed = [l["wm.name"], l["wm.worktree"], l["wm.git.common"], l["wm.git.admin"]];
-  if (!id || !SANDBOX_ID.test(id) || needed.some((v) => !v) || l["wm.transport"] !== "socket")
-    return undefined;
+  if (!id || !SANDBOX_ID.test(id) || needed.some((v) => !v)) return undefined;
   if (!/^\d+:\d+$/.test(l["wm.user"] ?? "")) return undefined;
+  const tcp = tcpFromLabels(l);
+  if (l["wm.transport"] !== "socket" && !(l["wm.transport"] === "tcp" && tcp)) return undefined;
   return {
     id,
     name: l["wm.name"] as string,
@@ -63,10 +70,20 @@ export function recordFromLabels(
     command: [],
     tty: l["wm.tty"] === "true",
     user: l["wm.user"] as string,
-    transport: "socket",
-    tokenHash: null,
-    tcpHost: null,
-    tcpPort: null,
+    transport: tcp ? "tcp" : "socket",
+    tokenHash: tcp?.tokenHash ?? null,
+    tcpHost: tcp?.host ?? null,
+    tcpPort: tcp?.port ?? null,
     agentStatus: null,
   };
+}
+
+function tcpFromLabels(l: Record<string, string>) {
+  const host = l["wm.tcp.host"];
+  const port = Number(l["wm.tcp.port"]);
+  const tokenHash = l["wm.tcp.token-sha256"];
+  if (!host || !/^[0-9a-f.:]+$/i.test(host) || !Number.isInteger(port) || port <= 0)
+    return undefined;
+  if (!tokenHash || !/^[0-9a-f]{64}$/.test(tokenHash)) return undefined;
+  return { host, port, tokenHash };
 }

@@ -1,35 +1,42 @@
-import type { AgentStatus, SandboxState, SandboxSummary } from "@wm/protocol";
+import { agentStatus, type SandboxSummary, sandboxState } from "@wm/protocol";
+import { z } from "zod";
 import type { RuntimeName } from "../backends/types.ts";
 
 /** What the daemon keeps about a sandbox, durably, from before its container exists. */
-export interface SandboxRecord {
-  id: string;
-  name: string;
-  worktree: string;
+export const sandboxRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  worktree: z.string(),
   /** Git facts recorded when the sandbox was created; mounts come from these, never from the worktree. */
-  git: { commonDir: string; adminDir: string; branch?: string | null };
-  runtime: RuntimeName;
-  image: string;
-  containerName: string;
-  containerId: string | null;
-  state: SandboxState;
-  exitCode: number | null;
-  createdAt: string;
-  command: string[];
-  tty: boolean;
-  user: string;
-  transport: "socket" | "tcp";
+  git: z.object({
+    commonDir: z.string(),
+    adminDir: z.string(),
+    /** Absent in records written before the field existed. */
+    branch: z.string().nullable().optional(),
+  }),
+  runtime: z.enum(["docker", "podman"]) satisfies z.ZodType<RuntimeName>,
+  image: z.string(),
+  containerName: z.string(),
+  containerId: z.string().nullable(),
+  state: sandboxState,
+  exitCode: z.number().nullable(),
+  createdAt: z.string(),
+  command: z.array(z.string()),
+  tty: z.boolean(),
+  user: z.string(),
+  transport: z.enum(["socket", "tcp"]),
   /** sha256 of the TCP token (hex); the token itself is never stored. */
-  tokenHash: string | null;
-  tcpHost: string | null;
-  tcpPort: number | null;
-  agentStatus: AgentStatus | null;
+  tokenHash: z.string().nullable(),
+  tcpHost: z.string().nullable(),
+  tcpPort: z.number().int().nullable(),
+  agentStatus: agentStatus.nullable(),
   /**
    * `agent.spawn` requests this sandbox made that counted against `sandbox.max_spawns`
    * (absent in records written before the limit existed: none).
    */
-  spawns?: number;
-}
+  spawns: z.number().int().nonnegative().optional(),
+});
+export type SandboxRecord = z.infer<typeof sandboxRecordSchema>;
 
 export function summarize(r: SandboxRecord, attached: number): SandboxSummary {
   return {

@@ -69,6 +69,31 @@ describe("sandbox registry", () => {
     expect(loaded.map((r) => r.id)).toEqual(["sb-000000000002"]);
   });
 
+  it("loads records written before `spawns` and `git.branch` existed", async () => {
+    const folder = path.join(dir, "sandboxes");
+    await fs.mkdir(folder, { mode: 0o700 });
+    const old = record("sb-000000000005");
+    await fs.writeFile(path.join(folder, `${old.id}.json`), JSON.stringify(old));
+    const loaded = await new SandboxRegistry(dir, log).load(uid);
+    expect(loaded).toEqual([old]);
+    expect(loaded[0]?.spawns).toBeUndefined();
+    expect(loaded[0]?.git.branch).toBeUndefined();
+  });
+
+  it("moves a record failing the schema aside and loads the others", async () => {
+    const a = new SandboxRegistry(dir, log);
+    await a.load(uid);
+    await a.put(record("sb-000000000006"));
+    const folder = path.join(dir, "sandboxes");
+    const bad = { ...record("sb-000000000007"), runtime: "lxc" };
+    await fs.writeFile(path.join(folder, "sb-000000000007.json"), JSON.stringify(bad));
+    const loaded = await new SandboxRegistry(dir, log).load(uid);
+    expect(loaded.map((r) => r.id)).toEqual(["sb-000000000006"]);
+    const names = await fs.readdir(folder);
+    expect(names.filter((n) => n.startsWith("sb-000000000007.json.unreadable-"))).toHaveLength(1);
+    expect(names).not.toContain("sb-000000000007.json");
+  });
+
   it("refuses ids that could name another file", async () => {
     const a = new SandboxRegistry(dir, log);
     await a.load(uid);

@@ -1,49 +1,50 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
-import { atomicWrite, readNoFollow } from "../fs/atomic-write.ts";
 import { ensureOwnerOnlyDir } from "../fs/secure-dir.ts";
 import type { Logger } from "../log.ts";
-import type { SandboxRecord } from "./record.ts";
-
-const ID_PATTERN = /^sb-[0-9a-f]{12}$/;
+import { JsonRecords } from "../state/json-records.ts";
+import { type SandboxRecord, sandboxRecordSchema } from "./record.ts";
+import { SANDBOX_ID } from "./record-labels.ts";
 
 /**
- * Durable sandbox records: one JSON file per sandbox under `$XDG_STATE_HOME/wm/sandboxes/`,
- * each written atomically, so `kill -9` at any instant leaves the old or the new record.
+ * Durable sandbox records: one JSON file per sandbox under `$XDG_STATE_HOME/wm/sandboxes/`
+ * (state/json-records.ts: no-follow, bounded, schema-checked, written atomically), so `kill -9`
+ * at any instant leaves the old or the new record. A record that cannot be read is moved
+ * aside; the sandbox is rebuilt from its container's labels (record-labels.ts).
  */
 export class SandboxRegistry {
-  readonly #dir: string;
   readonly #records = new Map<string, SandboxRecord>();
-  /** The last write of each record's file; the next one waits for it, so files never go back. */
-  readonly #writes = new Map<string, Promise<void>>();
-  readonly #log: Logger;
+  readonly #files: JsonRecords<SandboxRecord>;
+  #markLoaded: () => void = () => undefined;
+  readonly #loaded = new Promise<void>((resolve) => {
+    this.#markLoaded = resolve;
+  });
 
   constructor(stateDir: string, log: Logger) {
-    this.#dir = path.join(stateDir, "sandboxes");
-    this.#log = log;
+    this.#files = new JsonRecords(
+      path.join(stateDir, "sandboxes"),
+      {
+        what: "sandbox record",
+        idPattern: SANDBOX_ID,
+        schema: sandboxRecordSchema,
+        idOf: (r) => r.id,
+      },
+      log,
+    );
   }
 
   async load(uid: number): Promise<SandboxRecord[]> {
-    await ensureOwnerOnlyDir(this.#dir, { uid, tightenMode: true });
-    for (const name of await fs.readdir(this.#dir)) {
-      if (!name.endsWith(".json") || !ID_PATTERN.test(name.slice(0, -5))) continue;
-      const file = path.join(this.#dir, name);
-      const id = name.slice(0, -5);
-      try {
-        const record: unknown = JSON.parse(await readNoFollow(file));
-        if (!isRecord(record, id)) throw new Error("not a sandbox record of this id");
-        this.#records.set(record.id, record);
-      } catch (err) {
-        // Moved aside, never followed or deleted; the sandbox is rebuilt from its container.
-        const aside = `${file}.unreadable-${Date.now()}`;
-        await fs.rename(file, aside).catch(() => undefined);
-        this.#log.warn(
-          { err, file: name, movedTo: aside },
-          "moved an unreadable sandbox record aside",
-        );
-      }
+    try {
+      await ensureOwnerOnlyDir(this.#files.dir, { uid, tightenMode: true });
+      for (const record of await this.#files.readAll()) this.#records.set(record.id, record);
+      return this.all();
+    } finally {
+      this.#markLoaded();
     }
-    return [...this.#records.values()];
+  }
+
+  /** Settles once the first {@link load} has (the records of a previous daemon are in). */
+  whenLoaded(): Promise<void> {
+    return this.#loaded;
   }
 
   all(): SandboxRecord[] {
@@ -60,7 +61,7 @@ export class SandboxRegistry {
   }
 
   async put(record: SandboxRecord): Promise<void> {
-    if (!ID_PATTERN.test(record.id)) throw new Error(`invalid sandbox id ${record.id}`);
+    if (!SANDBOX_ID.test(record.id)) throw new Error(`invalid sandbox id ${record.id}`);
     this.#records.set(record.id, record);
     await this.#persist(record.id);
   }
@@ -92,57 +93,11 @@ export class SandboxRegistry {
 
   async delete(id: string): Promise<void> {
     this.#records.delete(id);
-    await this.#chain(id, () => fs.rm(this.#file(id), { force: true }));
+    await this.#files.remove(id);
   }
 
   /** Writes the record as it is when its turn comes (none when it was deleted meanwhile). */
   #persist(id: string): Promise<void> {
-    return this.#chain(id, async () => {
-      const record = this.#records.get(id);
-      if (record) await atomicWrite(this.#file(id), `${JSON.stringify(record, null, 2)}\n`);
-    });
+    return this.#files.write(id, () => this.#records.get(id));
   }
-
-  #chain(id: string, step: () => Promise<void>): Promise<void> {
-    const next = (this.#writes.get(id) ?? Promise.resolve()).catch(() => undefined).then(step);
-    this.#writes.set(id, next);
-    const forget = () => {
-      if (this.#writes.get(id) === next) this.#writes.delete(id);
-    };
-    next.then(forget, forget);
-    return next;
-  }
-
-  #file(id: string): string {
-    return path.join(this.#dir, `${id}.json`);
-  }
-}
-
-const STRING_FIELDS = [
-  "id",
-  "name",
-  "worktree",
-  "runtime",
-  "image",
-  "containerName",
-  "state",
-  "user",
-];
-
-/** The fields every later step relies on, checked before a record read back from disk is used. */
-function isRecord(value: unknown, id: string): value is SandboxRecord {
-  if (typeof value !== "object" || value === null) return false;
-  const r = value as Record<string, unknown>;
-  const git = r.git as Record<string, unknown> | undefined;
-  return (
-    r.id === id &&
-    STRING_FIELDS.every((k) => typeof r[k] === "string") &&
-    (r.runtime === "docker" || r.runtime === "podman") &&
-    (r.transport === "socket" || r.transport === "tcp") &&
-    typeof git?.commonDir === "string" &&
-    typeof git?.adminDir === "string" &&
-    (r.containerId === null || typeof r.containerId === "string") &&
-    typeof r.tty === "boolean" &&
-    Array.isArray(r.command)
-  );
 }

@@ -1,19 +1,65 @@
-import { promises as fs } from "node:fs";
+import { realpath } from "node:fs/promises";
 import path from "node:path";
-import { atomicWrite, readNoFollow } from "../fs/atomic-write.ts";
+import { z } from "zod";
+import type { Logger } from "../log.ts";
+import { JsonDocument } from "../state/json-document.ts";
 import { recordWorktree, type WorktreeRecord } from "./git-layout.ts";
 
+const recordSchema = z.object({
+  worktreePath: z.string(),
+  commonDir: z.string(),
+  adminDir: z.string(),
+  branch: z.string().nullable().optional(),
+}) satisfies z.ZodType<WorktreeRecord>;
+
+const bodySchema = z.object({ worktrees: z.record(z.string(), recordSchema) });
+type Body = z.infer<typeof bodySchema>;
+
 /**
- * The git facts of each worktree, read once — when the daemon first meets the worktree,
- * before any sandbox has run in it — and reused for every later sandbox, so an agent's later
- * edits to its worktree can never steer which git directories get mounted.
+ * The git facts of each worktree, read once — when the daemon first meets the worktree
+ * (`wm add`, or the first sandbox in a worktree made otherwise), before any sandbox has run in
+ * it — and reused for every later sandbox, so an agent's later edits to its worktree can never
+ * steer which git directories get mounted. They also name the repositories wm knows, from
+ * which tracked worktrees are rebuilt (worktrees/rebuild.ts).
+ *
+ * `worktrees.json`: `{version: 1, worktrees: {<realpath>: record}}`; the unversioned map of
+ * earlier versions is read and rewritten in this form.
  */
 export class WorktreeStore {
-  readonly #file: string;
-  #records: Record<string, WorktreeRecord> | undefined;
+  readonly #doc: JsonDocument<Body>;
 
-  constructor(stateDir: string) {
-    this.#file = path.join(stateDir, "worktrees.json");
+  constructor(stateDir: string, log: Logger) {
+    this.#doc = new JsonDocument(
+      path.join(stateDir, "worktrees.json"),
+      {
+        what: "worktree records file",
+        version: 1,
+        schema: bodySchema,
+        legacy: z.record(z.string(), recordSchema).transform((worktrees) => ({ worktrees })),
+        empty: () => ({ worktrees: {} }),
+      },
+      log,
+    );
+  }
+
+  /** Records what `wm add` read right after creating the worktree (replacing an older record). */
+  async remember(record: WorktreeRecord): Promise<void> {
+    await this.#doc.update((doc) => ({
+      worktrees: { ...doc.worktrees, [record.worktreePath]: record },
+    }));
+  }
+
+  /** Drops the record of a worktree wm removed. */
+  async forget(worktreePath: string): Promise<void> {
+    await this.#doc.update((doc) => {
+      if (!(worktreePath in doc.worktrees)) return doc;
+      const rest = Object.entries(doc.worktrees).filter(([p]) => p !== worktreePath);
+      return { worktrees: Object.fromEntries(rest) };
+    });
+  }
+
+  async all(): Promise<WorktreeRecord[]> {
+    return Object.values((await this.#doc.read()).worktrees);
   }
 
   /**
@@ -24,29 +70,15 @@ export class WorktreeStore {
     worktreePath: string,
     recordedAtCreation?: (real: string) => Promise<WorktreeRecord | undefined>,
   ): Promise<WorktreeRecord> {
-    const real = await fs.realpath(worktreePath);
+    const real = await realpath(worktreePath);
     const fromAdd = await recordedAtCreation?.(real);
     if (fromAdd) return fromAdd;
-    const records = await this.#load();
-    const known = records[real];
+    const known = (await this.#doc.read()).worktrees[real];
     if (known) return known;
     const record = await recordWorktree(real);
-    records[real] = record;
-    await atomicWrite(this.#file, `${JSON.stringify(records, null, 2)}\n`);
-    return record;
-  }
-
-  async #load(): Promise<Record<string, WorktreeRecord>> {
-    if (!this.#records) {
-      try {
-        this.#records = JSON.parse(await readNoFollow(this.#file)) as Record<
-          string,
-          WorktreeRecord
-        >;
-      } catch {
-        this.#records = {};
-      }
-    }
-    return this.#records;
+    const stored = await this.#doc.update((doc) =>
+      doc.worktrees[real] ? doc : { worktrees: { ...doc.worktrees, [real]: record } },
+    );
+    return stored.worktrees[real] ?? record;
   }
 }

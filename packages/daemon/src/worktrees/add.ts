@@ -181,6 +181,7 @@ export async function addWorktree(
         },
         "the worktree was removed again",
       );
+      await daemon.worktreeRecords.remember(record);
       const now = new Date().toISOString();
       entry = await svc.state.put({
         handle,

@@ -55,6 +55,7 @@ export async function dismantle(
     deleted = true;
   }
   await svc.state.delete(entry.path);
+  await svc.daemon.worktreeRecords.forget(entry.path);
   return deleted;
 }
 

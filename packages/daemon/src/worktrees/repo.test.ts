@@ -5,6 +5,8 @@ import { type TempTree, tempTree } from "../../test/fixtures/config/temp-tree.ts
 import { loadConfig } from "../config/index.ts";
 import { findProjectFiles } from "../config/locate.ts";
 import type { DaemonContext } from "../context.ts";
+import { createLogger } from "../log.ts";
+import { WorktreeStore } from "../sandbox/worktree-store.ts";
 import { type KnownWorktree, knownWorktrees, repoOf } from "./repo.ts";
 
 let tree: TempTree | undefined;
@@ -119,7 +121,7 @@ describe("knownWorktrees", () => {
       }),
     );
     const daemon = {
-      paths: { stateDir: tree.at("state") },
+      worktreeRecords: new WorktreeStore(tree.at("state"), createLogger({ level: "silent" })),
       sandboxes: {
         registry: {
           all: () => [

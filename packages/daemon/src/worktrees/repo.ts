@@ -3,9 +3,7 @@ import path from "node:path";
 import { RpcError } from "@wm/protocol";
 import { enclosingLinkedWorktree } from "../config/locate.ts";
 import type { DaemonContext } from "../context.ts";
-import { readNoFollow } from "../fs/atomic-write.ts";
 import { createSafeGit, type GitResult, type SafeGit } from "../git/safe-git.ts";
-import type { WorktreeRecord } from "../sandbox/git-layout.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -26,6 +24,11 @@ const kind = async (p: string) => {
   return st?.isDirectory() ? "dir" : st?.isFile() ? "file" : st ? "other" : undefined;
 };
 
+/** The main worktree of a repository by its common dir (`<root>/.git`); null when it has none. */
+export function mainWorktreeOf(commonDir: string): string | null {
+  return path.basename(commonDir) === ".git" ? path.dirname(commonDir) : null;
+}
+
 /**
  * A linked worktree the daemon has a record of, with the repository it belongs to as recorded
  * then (`repo` null: a repository without a main worktree).
@@ -37,32 +40,27 @@ export interface KnownWorktree {
 }
 
 /**
- * Every linked worktree wm has a record of: `wm add`'s entries, the worktrees sandboxes ran in
- * (`worktrees.json`) and the sandbox records. Their git facts were read before any agent ran
- * there, so nothing the agent wrote since can change them.
+ * Every linked worktree wm has a record of: `wm add`'s entries, the git facts recorded when wm
+ * first met a worktree (`worktrees.json`: at `wm add`, or its first sandbox) and the sandbox
+ * records. Their git facts were read before any agent ran there, so nothing the agent wrote
+ * since can change them.
  */
 export async function knownWorktrees(
-  daemon: Pick<DaemonContext, "paths" | "sandboxes">,
+  daemon: Pick<DaemonContext, "worktreeRecords" | "sandboxes">,
   entries: readonly WorktreeEntry[],
 ): Promise<KnownWorktree[]> {
   const known: KnownWorktree[] = [...entries];
-  const mainOf = (commonDir: string) =>
-    path.basename(commonDir) === ".git" ? path.dirname(commonDir) : null;
-  const stored = await readNoFollow(path.join(daemon.paths.stateDir, "worktrees.json"))
-    .then((text) => JSON.parse(text) as Record<string, Partial<WorktreeRecord>>)
-    .catch(() => ({}) as Record<string, Partial<WorktreeRecord>>);
-  for (const record of Object.values(stored)) {
-    if (typeof record?.worktreePath === "string" && typeof record.commonDir === "string")
-      known.push({
-        path: record.worktreePath,
-        repo: mainOf(record.commonDir),
-        commonDir: record.commonDir,
-      });
+  for (const record of await daemon.worktreeRecords.all()) {
+    known.push({
+      path: record.worktreePath,
+      repo: mainWorktreeOf(record.commonDir),
+      commonDir: record.commonDir,
+    });
   }
   for (const record of daemon.sandboxes.registry.all()) {
     known.push({
       path: record.worktree,
-      repo: mainOf(record.git.commonDir),
+      repo: mainWorktreeOf(record.git.commonDir),
       commonDir: record.git.commonDir,
     });
   }

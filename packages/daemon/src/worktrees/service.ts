@@ -17,6 +17,7 @@ import { tmuxAt } from "../tmux/client-target.ts";
 import { findWindow, killWindow, type LiveWindow } from "../tmux/windows.ts";
 import { DiffStats } from "./diff-stats.ts";
 import { withExclusiveLock } from "./lock.ts";
+import { rebuildEntries, rememberTracked } from "./rebuild.ts";
 import { isInside, type KnownWorktree, knownWorktrees, type Repo, repoOf } from "./repo.ts";
 import { type WorktreeEntry, WorktreeState } from "./state-store.ts";
 import { mirrorSandboxStatus } from "./status.ts";
@@ -27,7 +28,9 @@ export class WorktreeService {
   readonly diffs: DiffStats;
 
   constructor(readonly daemon: DaemonContext) {
-    this.state = new WorktreeState(daemon.paths.stateDir, daemon.log);
+    this.state = new WorktreeState(daemon.paths.stateDir, daemon.log, (loss) =>
+      rebuildEntries(this, loss),
+    );
     this.diffs = new DiffStats(this);
   }
 
@@ -223,6 +226,9 @@ export function worktreeService(daemon: DaemonContext): WorktreeService {
     service = new WorktreeService(daemon);
     services.set(daemon, service);
     mirrorSandboxStatus(service);
+    rememberTracked(service).catch((err) =>
+      daemon.log.warn({ err }, "could not record the tracked worktrees' repositories"),
+    );
   }
   return service;
 }

@@ -1,9 +1,8 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import { agentStatus } from "@wm/protocol";
 import { z } from "zod";
-import { atomicWrite, readNoFollow } from "../fs/atomic-write.ts";
 import type { Logger } from "../log.ts";
+import { type DocumentLoss, JsonDocument } from "../state/json-document.ts";
 
 const entrySchema = z.object({
   handle: z.string(),
@@ -28,79 +27,62 @@ const entrySchema = z.object({
 });
 export type WorktreeEntry = z.infer<typeof entrySchema>;
 
-const fileSchema = z.object({ version: z.literal(1), worktrees: z.array(entrySchema) });
+const bodySchema = z.object({ worktrees: z.array(entrySchema) });
+type Body = z.infer<typeof bodySchema>;
 
 export const STATE_FILE = "tracked-worktrees.json";
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
+/** Entries for worktrees that still exist, when the state file was lost (rebuild.ts). */
+export type RebuildEntries = (loss: DocumentLoss) => Promise<WorktreeEntry[]>;
 
 /**
- * The worktrees wm created, with their window and agent status: one owner-only JSON file in
- * the state directory, rewritten atomically after every change, one write at a time.
+ * The worktrees wm created, with their window and agent status: `tracked-worktrees.json`
+ * (`{version: 1, worktrees: [...]}`) in the state directory, rewritten atomically after every
+ * change, one change at a time. When the file is missing or unreadable (moved aside), the
+ * entries are rebuilt by `rebuild` and written at once.
  */
 export class WorktreeState {
-  readonly file: string;
-  #entries: Map<string, WorktreeEntry> | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #doc: JsonDocument<Body>;
 
-  constructor(
-    stateDir: string,
-    private readonly log: Logger,
-  ) {
-    this.file = path.join(stateDir, STATE_FILE);
-  }
-
-  async #load(): Promise<Map<string, WorktreeEntry>> {
-    if (this.#entries) return this.#entries;
-    let text: string | undefined;
-    try {
-      text = await readNoFollow(this.file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    const entries = new Map<string, WorktreeEntry>();
-    if (text !== undefined) {
-      const parsed = fileSchema.safeParse(parseJson(text));
-      if (parsed.success) {
-        for (const e of parsed.data.worktrees) entries.set(e.path, e);
-      } else {
-        const aside = `${this.file}.unreadable-${Date.now()}`;
-        await fs.rename(this.file, aside);
-        this.log.error(
-          { file: this.file, aside },
-          "worktree state file is unreadable; moved aside, starting empty",
-        );
-      }
-    }
-    this.#entries ??= entries;
-    return this.#entries;
+  constructor(stateDir: string, log: Logger, rebuild?: RebuildEntries) {
+    this.#doc = new JsonDocument(
+      path.join(stateDir, STATE_FILE),
+      {
+        what: "worktree state file",
+        version: 1,
+        schema: bodySchema,
+        empty: () => ({ worktrees: [] }),
+      },
+      log,
+      rebuild &&
+        (async (loss) => {
+          // A rebuild that fails costs the rebuilt entries, never the store: it starts empty.
+          const worktrees = await rebuild(loss).catch((err) => {
+            log.error({ err }, "could not rebuild the tracked worktrees from git");
+            return [];
+          });
+          return worktrees.length > 0 ? { worktrees } : undefined;
+        }),
+    );
   }
 
   async all(): Promise<WorktreeEntry[]> {
-    return [...(await this.#load()).values()];
+    return (await this.#doc.read()).worktrees;
   }
 
   async get(worktreePath: string): Promise<WorktreeEntry | undefined> {
-    return (await this.#load()).get(worktreePath);
+    return (await this.all()).find((e) => e.path === worktreePath);
   }
 
-  /** Applies `change` to the entries and writes the file; changes run one after another. */
-  #mutate<T>(change: (entries: Map<string, WorktreeEntry>) => T): Promise<T> {
-    const next = this.#queue.then(async () => {
-      const entries = await this.#load();
-      const result = change(entries);
-      const doc = { version: 1, worktrees: [...entries.values()] };
-      await atomicWrite(this.file, `${JSON.stringify(doc, null, 2)}\n`);
-      return result;
+  /** Applies `change` to the entries (by path) and writes them; changes run one after another. */
+  async #mutate<T>(change: (entries: Map<string, WorktreeEntry>) => T): Promise<T> {
+    let result: T | undefined;
+    await this.#doc.update((doc) => {
+      const entries = new Map(doc.worktrees.map((e) => [e.path, e]));
+      result = change(entries);
+      return { worktrees: [...entries.values()] };
     });
-    this.#queue = next.catch(() => undefined);
-    return next;
+    return result as T;
   }
 
   put(entry: WorktreeEntry): Promise<WorktreeEntry> {
