@@ -1,4 +1,5 @@
-// Bundles the three programs into dist/: wm.js (CLI), wmd.js (daemon), wm-shim.js (in-sandbox).
+// Bundles the three programs into dist/: wm.js (CLI), wmd.js (daemon), wm-shim.js (in-sandbox),
+// and config-check-worker.js, the daemon's worker thread for parsing large config files.
 import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,7 @@ const entries = [
   { in: "packages/cli/src/bin/wm.ts", out: "wm" },
   { in: "packages/daemon/src/bin/wmd.ts", out: "wmd" },
   { in: "packages/shim/src/bin/wm-shim.ts", out: "wm-shim" },
+  { in: "packages/daemon/src/config/check-worker.ts", out: "config-check-worker" },
 ];
 
 // ESM bundles of CommonJS dependencies need a real `require` for Node built-ins.

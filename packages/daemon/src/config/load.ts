@@ -4,6 +4,7 @@ import type { ConfigDiagnostic } from "@wm/protocol";
 import { ConfigError, sortDiagnostics } from "./config-error.ts";
 import { applyDefaults } from "./defaults.ts";
 import { type WmConfig, wmConfigSchema } from "./effective-schema.ts";
+import { type ConfigFiles, sharedConfigFiles } from "./file-cache.ts";
 import { type LoadedFile, loadConfigFile, type Problems } from "./load-file.ts";
 import { findGlobalConfigFile, findProjectFiles, globalConfigDirs } from "./locate.ts";
 import { mergeLayers, sourcesOf } from "./merge.ts";
@@ -21,6 +22,8 @@ export interface LoadConfigOptions {
   repoRoot?: string;
   /** Main worktree root if known; else read from the repository's git files. */
   mainWorktreeRoot?: string;
+  /** Where files are read and kept until they change; the process's shared cache by default. */
+  files?: ConfigFiles;
 }
 
 export interface LoadedConfig {
@@ -63,26 +66,32 @@ function build(layers: Layers, problems: Problems): LoadedConfig {
   };
 }
 
-async function loadGlobalFile(env: Env, homedir: string, problems: Problems) {
-  const file = await findGlobalConfigFile(env, homedir);
-  const loaded = file ? await loadConfigFile(file, { kind: "global" }, problems) : undefined;
+async function loadGlobalFile(
+  opts: { env: Env; homedir: string },
+  files: ConfigFiles,
+  problems: Problems,
+) {
+  const file = await findGlobalConfigFile(opts.env, opts.homedir);
+  const loaded = file ? await loadConfigFile(file, { kind: "global" }, problems, files) : undefined;
   return { file, loaded };
 }
 
 /** The global file merged with the project file for `cwd`, checked, with defaults applied. */
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
   const problems: Problems = { errors: [], warnings: [] };
-  const global = await loadGlobalFile(opts.env, opts.homedir, problems);
+  const files = opts.files ?? sharedConfigFiles();
+  const global = await loadGlobalFile(opts, files, problems);
   const role = {
     kind: "project" as const,
     globalFile:
       global.file ?? path.join(globalConfigDirs(opts.env, opts.homedir)[0] ?? "", "config.yaml"),
   };
   const found = await findProjectFiles(opts);
-  const nearest = found.nearest ? await loadConfigFile(found.nearest, role, problems) : undefined;
+  const load = (file: string | null) =>
+    file ? loadConfigFile(file, role, problems, files) : Promise.resolve(undefined);
+  const nearest = await load(found.nearest);
   const linked = found.nearest !== null && found.nearest !== found.trusted;
-  const trusted =
-    linked && found.trusted ? await loadConfigFile(found.trusted, role, problems) : undefined;
+  const trusted = linked ? await load(found.trusted) : undefined;
   if (problems.errors.length > 0) throw new ConfigError(problems.errors);
 
   const project =
@@ -103,9 +112,13 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
 }
 
 /** The global file alone, checked, with defaults applied: the daemon's own settings come from here. */
-export async function loadGlobalConfig(opts: { env: Env; homedir: string }): Promise<LoadedConfig> {
+export async function loadGlobalConfig(opts: {
+  env: Env;
+  homedir: string;
+  files?: ConfigFiles;
+}): Promise<LoadedConfig> {
   const problems: Problems = { errors: [], warnings: [] };
-  const global = await loadGlobalFile(opts.env, opts.homedir, problems);
+  const global = await loadGlobalFile(opts, opts.files ?? sharedConfigFiles(), problems);
   if (problems.errors.length > 0) throw new ConfigError(problems.errors);
   return build(
     {

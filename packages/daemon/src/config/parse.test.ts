@@ -62,4 +62,34 @@ describe("parseYaml", () => {
     expect(parseYaml("/f.yaml", "").value).toBeNull();
     expect(parseYaml("/f.yaml", "# only a comment\n").errors).toEqual([]);
   });
+
+  it("refuses collections nested more than 128 levels deep without composing them", () => {
+    const nested = (depth: number) => `x:\n  ${"[".repeat(depth)}${"]".repeat(depth)}\n`;
+    expect(parseYaml("/f.yaml", nested(127)).errors).toEqual([]);
+    // Deep enough to exhaust the stack were it composed, which can abort the process.
+    const { errors } = parseYaml("/f.yaml", nested(100_000));
+    expect(errors).toEqual([
+      {
+        file: "/f.yaml",
+        key: "",
+        line: 2,
+        column: 130,
+        message: "invalid YAML: nested more than 128 levels deep",
+      },
+    ]);
+  });
+
+  it("refuses an alias used inside the collection its anchor names", () => {
+    const { errors, value } = parseYaml("/f.yaml", "a: &a\n  b: *a\n");
+    expect(value).toBeUndefined();
+    expect(errors[0]?.message).toMatch(/alias \(\*name\) is used inside the collection/);
+  });
+
+  it("refuses aliases that stack collections more than 128 levels deep", () => {
+    const lines = [`a0: &a0 ${"[".repeat(100)}${"]".repeat(100)}`];
+    lines.push(`a1: &a1 ${"[".repeat(100)}*a0${"]".repeat(100)}`);
+    expect(parseYaml("/f.yaml", lines.join("\n")).errors[0]?.message).toMatch(
+      /data nests more than 128 levels deep/,
+    );
+  });
 });

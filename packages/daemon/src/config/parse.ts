@@ -1,5 +1,6 @@
 import type { ConfigDiagnostic } from "@wm/protocol";
 import {
+  Composer,
   type Document,
   isAlias,
   isMap,
@@ -8,10 +9,12 @@ import {
   isSeq,
   LineCounter,
   type Node,
-  parseDocument,
+  Parser,
   type YAMLError,
+  YAMLParseError,
 } from "yaml";
 import { dotted, type KeyPath } from "./tree.ts";
+import { MAX_NESTING, nestingProblem, tooDeepAt } from "./yaml-limits.ts";
 
 export interface Position {
   line: number;
@@ -91,6 +94,9 @@ function pathAtOffset(node: Node | null | undefined, offset: number): string[] {
   return [];
 }
 
+/** How many times the data of one anchor may be repeated through aliases (yaml's default). */
+const MAX_ALIAS_COUNT = 100;
+
 function describeYamlError(error: YAMLError): string {
   if (error.code === "DUPLICATE_KEY") return "duplicate key: a key may appear only once in a map";
   if (error.code === "MULTIPLE_DOCS")
@@ -98,13 +104,67 @@ function describeYamlError(error: YAMLError): string {
   return `invalid YAML: ${error.message.split("\n")[0]}`;
 }
 
+const DATA_MESSAGES = {
+  "alias bomb": `invalid YAML: its aliases (*name) expand to too much data; wm repeats an anchor's data at most ${MAX_ALIAS_COUNT} times`,
+  cycle: "invalid YAML: an alias (*name) is used inside the collection its anchor names",
+  "too deep": `invalid YAML: with its aliases (*name) resolved, the data nests more than ${MAX_NESTING} levels deep`,
+};
+
+/** The file's data, aliases resolved, or what stops it from being read as data. */
+function toData(doc: Document.Parsed): { value: unknown } | { error: string } {
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.startsWith("Excessive alias count")) return { error: DATA_MESSAGES["alias bomb"] };
+    return { error: `invalid YAML: ${message}` };
+  }
+  const problem = nestingProblem(value);
+  return problem ? { error: DATA_MESSAGES[problem] } : { value };
+}
+
+/**
+ * The file's one document; a second one is an error in it. Nothing is composed (composing
+ * recurses once per level) when collections nest deeper than MAX_NESTING: then where they do.
+ */
+function composeOne(
+  text: string,
+  lineCounter: LineCounter,
+): { doc: Document.Parsed } | { tooDeepAt: number } {
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const deep = tooDeepAt(tokens);
+  if (deep !== undefined) return { tooDeepAt: deep };
+  const docs = new Composer({ uniqueKeys: true }).compose(tokens, true, text.length);
+  const first = docs.next();
+  if (first.done) throw new Error("the YAML composer gave no document");
+  const doc = first.value;
+  const second = docs.next();
+  if (!second.done) {
+    const [start, end] = second.value.range;
+    doc.errors.push(new YAMLParseError([start, end], "MULTIPLE_DOCS", "more than one document"));
+  }
+  return { doc };
+}
+
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  const composed = composeOne(text, lineCounter);
+  if ("tooDeepAt" in composed) {
+    const at = position(composed.tooDeepAt);
+    const message = `invalid YAML: nested more than ${MAX_NESTING} levels deep`;
+    return {
+      value: undefined,
+      locate: () => at,
+      errors: [{ file, key: "", ...at, message }],
+      warnings: [],
+    };
+  }
+  const { doc } = composed;
   const diagnostic = (error: YAMLError): ConfigDiagnostic => {
     // An unclosed quote is found where the file ends; point at where its value starts.
     const unclosed = error.code === "MISSING_CHAR";
@@ -119,15 +179,10 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const errors = doc.errors.map(diagnostic);
   const warnings = doc.warnings.map(diagnostic);
   if (errors.length > 0) return { value: undefined, locate, errors, warnings };
-  try {
-    return { value: doc.toJS({ maxAliasCount: 100 }), locate, errors, warnings };
-  } catch (err) {
-    const message = `invalid YAML: ${err instanceof Error ? err.message : String(err)}`;
-    return {
-      value: undefined,
-      locate,
-      errors: [{ file, key: "", line: 1, column: 1, message }],
-      warnings,
-    };
+  const data = toData(doc);
+  if ("error" in data) {
+    errors.push({ file, key: "", line: 1, column: 1, message: data.error });
+    return { value: undefined, locate, errors, warnings };
   }
+  return { value: data.value, locate, errors, warnings };
 }
