@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { RpcError } from "@wm/protocol/errors";
+import { errorInfo, errorName, RpcError } from "@wm/protocol/errors";
 import { displaySafe } from "@wm/protocol/text";
 import { WM_VERSION } from "@wm/protocol/version";
 import { withDaemon } from "./client/connect.ts";
@@ -42,9 +42,38 @@ function resolveCommand(argv: readonly string[]): Resolved {
 function printError(io: Io, err: CliError | RpcError): void {
   const safe = (text: string) => displaySafe(text, { multiline: true });
   io.stderr.write(`wm: ${safe(err.message)}\n`);
-  if (err instanceof CliError && err.details) io.stderr.write(`${safe(err.details)}\n`);
-  const hint = err.hint;
+  const details = err instanceof CliError ? err.details : issuesOf(err);
+  if (details) io.stderr.write(`${safe(details)}\n`);
+  const hint = err instanceof CliError ? err.hint : userHint(err);
   if (hint) io.stderr.write(`hint: ${safe(hint)}\n`);
+}
+
+/**
+ * What a user should do next about a daemon error: the daemon's own hint when it sent one;
+ * the error table's only when the message is the table's too (a specific message says what
+ * to do itself), and never the table's notes for API clients about `error.data`.
+ */
+function userHint(err: RpcError): string | undefined {
+  const data = err.data as { hint?: unknown } | undefined;
+  if (typeof data?.hint === "string") return data.hint;
+  const name = errorName(err.code);
+  if (!name || err.message !== errorInfo[name].message) return undefined;
+  const hint = errorInfo[name].hint;
+  return hint.includes("error.data") ? undefined : hint;
+}
+
+/** The fields a daemon refused, one per line, when it listed them. */
+function issuesOf(err: RpcError): string | undefined {
+  const issues = (err.data as { issues?: unknown } | undefined)?.issues;
+  if (!Array.isArray(issues)) return undefined;
+  const lines = issues.flatMap((i: { path?: unknown; message?: unknown }) =>
+    typeof i?.message === "string"
+      ? [
+          `  ${Array.isArray(i.path) && i.path.length > 0 ? `${i.path.join(".")}: ` : ""}${i.message}`,
+        ]
+      : [],
+  );
+  return lines.length > 0 ? lines.join("\n") : undefined;
 }
 
 function toCliError(err: unknown): CliError | RpcError | undefined {

@@ -55,7 +55,7 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
     });
     await fs.appendFile(
       path.join(wb.repo, ".git", "info", "exclude"),
-      ".agent-result\n.go-again\n.workmux/\n",
+      ".agent-result\n.go-again\n",
     );
     const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
     expect(built.code, built.stderr).toBe(0);

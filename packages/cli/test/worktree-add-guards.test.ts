@@ -136,6 +136,8 @@ describe("branch and worktree names", () => {
   });
 
   it("--sandbox wraps the agent pane as wm sandbox run; --no-sandbox overrides sandbox.enabled", async () => {
+    // `wm add` checks that the sandbox image exists first: one the test setup has built.
+    await project('sandbox: { image: "wm-base:bookworm" }\n');
     const sandboxed = await bench.wmJson<{ worktree: WorktreeSummary; panes: string[] }>([
       "add",
       "sbx",
@@ -166,5 +168,16 @@ describe("branch and worktree names", () => {
     expect(bench.tmux("capture-pane", "-p", "-J", "-t", host.panes[0] as string)).not.toContain(
       "sandbox run",
     );
+  });
+});
+
+describe("what a refused add says", () => {
+  it("names the bad base, what wm did and what to do, with no notes meant for API clients", async () => {
+    const res = await bench.wm(["add", "based", "--base", "nope"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('base "nope" is not a commit in this repository');
+    expect(res.stderr).toContain("nothing was created");
+    expect(res.stderr).toContain("git branch -a");
+    expect(res.stderr).not.toMatch(/error\.data/);
   });
 });

@@ -167,6 +167,9 @@ describe("merge strategies and refusals", () => {
     const res = await bench.wm(["merge", "clash"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("failed and was aborted; the target is unchanged");
+    expect(res.stderr).toContain("CONFLICT");
+    expect(res.stderr).toContain("then run wm merge again");
+    expect(res.stderr).not.toMatch(/--continue|--abort|error\.data/);
     expect(bench.git(bench.repo, "rev-parse", "HEAD")).toBe(head);
     expect(bench.git(bench.repo, "status", "--porcelain", "--untracked-files=no")).toBe("");
     expect(existsSync(c.path)).toBe(true);

@@ -4,13 +4,14 @@ import type { WorktreeSummary } from "@wm/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeWorkbench, type Workbench } from "./worktree-fixture.ts";
 
-// A branch an agent wrote plants symbolic links where `wm add -p` writes the prompt file:
-// `feat` commits `.workmux/PROMPT-x1.md` → a file outside the worktree, `feat-dir` commits
-// `.workmux` → a directory outside. Host-side writes never follow them: a link at the file's
-// own name is replaced by the prompt (a regular file); a linked `.workmux` is refused with an
-// error naming it. The controls write to the same planted links the way a plain writer would
-// (mkdir -p + writeFile) and show the victim does change. The same holds for `files.copy` /
-// `files.symlink` into the new worktree and for `wm setup claude` run inside a worktree.
+// A branch an agent wrote plants symbolic links where a prompt file is commonly written
+// (workmux's `.workmux/PROMPT-<name>.md`): `feat` commits `.workmux/PROMPT-x1.md` → a file
+// outside the worktree, `feat-dir` commits `.workmux` → a directory outside. `wm add -p` writes
+// nothing there: its prompt goes to the worktree's git admin dir (prompt-file.test.ts covers the
+// no-follow write there), so the links stay as the branch has them and nothing outside changes.
+// The controls write to the same planted links the way a plain writer would (mkdir -p +
+// writeFile) and show the victim does change. Host-side writes into the new worktree never
+// follow such links either: `files.copy` / `files.symlink`, and `wm setup claude` run inside.
 
 let bench: Workbench;
 let victim: string;
@@ -87,10 +88,12 @@ describe("wm add -p never writes the prompt through a planted symbolic link", ()
     await fs.writeFile(victim, "original\n");
   });
 
-  it("a link at the prompt file's name is replaced by the prompt; the victim is unchanged", async () => {
+  it("the prompt goes to the git admin dir; the planted link stays untouched and the victim unchanged", async () => {
     const res = await bench.wmJson<Added>(["add", "x1", "--base", "feat", "-p", "PAYLOAD", "-b"]);
-    const prompt = path.join(res.worktree.path, ".workmux", "PROMPT-x1.md");
+    const planted = path.join(res.worktree.path, ".workmux", "PROMPT-x1.md");
     expect(await fs.readFile(victim, "utf8")).toBe("original\n");
+    expect((await fs.lstat(planted)).isSymbolicLink()).toBe(true);
+    const prompt = path.join(bench.repo, ".git", "worktrees", "x1", "wm-prompt.md");
     expect((await fs.lstat(prompt)).isFile()).toBe(true);
     expect(await fs.readFile(prompt, "utf8")).toBe("PAYLOAD\n");
   });
@@ -105,15 +108,13 @@ describe("wm add -p never writes the prompt through a planted symbolic link", ()
     await fs.rm(path.join(outsideDir, "PROMPT-control.md"));
   });
 
-  it("a linked .workmux directory is refused with an error naming it; nothing lands outside", async () => {
+  it("a linked .workmux directory changes nothing: wm add -p goes through and nothing lands outside", async () => {
     const res = await bench.wm(["add", "x2", "--base", "feat-dir", "-p", "PAYLOAD", "-b"]);
-    expect(res.code).not.toBe(0);
-    expect(res.stderr).toContain(
-      "refusing to write through a symbolic link planted in the worktree: .workmux",
-    );
-    expect(res.stderr).toContain("the prompt was not written");
+    expect(res.code, res.stderr).toBe(0);
     expect(await fs.readdir(outsideDir)).toEqual([]);
     expect(existsSync(path.join(outsideDir, "PROMPT-x2.md"))).toBe(false);
+    const prompt = path.join(bench.repo, ".git", "worktrees", "x2", "wm-prompt.md");
+    expect(await fs.readFile(prompt, "utf8")).toBe("PAYLOAD\n");
   });
 });
 

@@ -31,7 +31,7 @@ beforeAll(async () => {
   wb = await makeWorkbench({
     global: sandboxedScriptConfig(SCRIPT),
   });
-  await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), ".agent-result\n.workmux/\n");
+  await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), ".agent-result\n");
   const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
   expect(built.code, built.stderr).toBe(0);
 }, 320_000);
@@ -69,8 +69,9 @@ describe("the workflow with sandboxed agents", () => {
     }>(["list"]);
     const second = list.worktrees.find((w) => w.handle === "second");
     expect(second?.sandbox).toBe(true);
+    // The spawned agent's prompt: in its worktree's git admin dir, outside the worktree.
     const prompt = await fs.readFile(
-      path.join(second?.path as string, ".workmux", "PROMPT-second.md"),
+      path.join(wb.repo, ".git", "worktrees", "second", "wm-prompt.md"),
       "utf8",
     );
     expect(prompt).toBe("keep going\n");

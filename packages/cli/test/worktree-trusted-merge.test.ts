@@ -59,7 +59,7 @@ describe.each(["docker", "podman"] as const)(
       wb = await makeWorkbench({
         global: sandboxedScriptConfig(script(marker), ["container:", `  runtime: ${runtime}`]),
       });
-      await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), `${RESULT}\n.workmux/\n`);
+      await fs.appendFile(path.join(wb.repo, ".git", "info", "exclude"), `${RESULT}\n`);
       const built = await wb.wm(["sandbox", "build", "--agent", "demo"], { timeoutMs: 300_000 });
       expect(built.code, built.stderr).toBe(0);
     }, 320_000);

@@ -1,4 +1,5 @@
 import type { WmPaths } from "@wm/protocol";
+import type { ShownConfigWarnings } from "./config/shown-warnings.ts";
 import type { EventBus } from "./events.ts";
 import type { Logger } from "./log.ts";
 import type { SandboxManager } from "./sandbox/manager.ts";
@@ -33,6 +34,8 @@ export interface DaemonContext {
   sandboxes: SandboxManager;
   /** The git facts of each worktree as first met (`worktrees.json`). */
   readonly worktreeRecords: WorktreeStore;
+  /** Which config files' warnings commands have printed, as each file was then. */
+  readonly shownConfigWarnings: ShownConfigWarnings;
   liveSandboxes(): number;
   /** Ask the daemon to stop once in-flight calls are done. Idempotent. */
   requestShutdown(reason: string): void;

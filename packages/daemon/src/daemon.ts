@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { PROTOCOL_VERSION, resolvePaths, WM_VERSION, type WmPaths } from "@wm/protocol";
 import { buildApp } from "./app.ts";
+import { ShownConfigWarnings } from "./config/shown-warnings.ts";
 import type { DaemonContext, DaemonSettings } from "./context.ts";
 import { EventBus } from "./events.ts";
 import { ensureOwnerOnlyDir } from "./fs/secure-dir.ts";
@@ -94,6 +95,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     homeId: createHash("sha256").update(paths.stateDir).digest("hex").slice(0, 12),
     sandboxes: undefined as unknown as SandboxManager,
     worktreeRecords: new WorktreeStore(paths.stateDir, log),
+    shownConfigWarnings: new ShownConfigWarnings(paths.stateDir, log),
     liveSandboxes: () => context.sandboxes.liveCount(),
     requestShutdown: (reason) => void stop(reason),
     get shuttingDown() {

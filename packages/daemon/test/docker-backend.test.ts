@@ -95,6 +95,14 @@ describe.each(await availableRuntimes())(
       expect((await backend.exec(id, ["id", "-u"], { user: "4321:4321" })).stdout).toBe("4321\n");
     });
 
+    it("names the OCI runtimes the engine has, and runs a container with one of them", async () => {
+      const runtimes = await backend.runtimes();
+      expect(runtimes).toContain("runc");
+      const id = await backend.create(f.spec({ cmd: ["true"], ociRuntime: "runc" }));
+      await backend.start(id);
+      expect(await backend.wait(id)).toBe(0);
+    });
+
     it("signals the command through the init, which forwards it", async () => {
       const id = await f.sleeper();
       await backend.kill(id, "SIGTERM");

@@ -32,12 +32,16 @@ Usage:
   wm status [--json]                        show the status recorded for this sandbox
   wm notify MESSAGE                         show MESSAGE to the user on the host
   wm add BRANCH [-p PROMPT] [--base REF]    start another sandboxed agent in a new worktree
-  wm merge [NAME] [--into BRANCH] [--rebase|--squash]
-                                            merge this sandbox's own worktree (only that one)
+  wm merge [NAME] [--into BRANCH] [--rebase|--squash] [--ignore-uncommitted]
+                                            merge this sandbox's own worktree (only that one);
+                                            --ignore-uncommitted merges the commits and leaves
+                                            uncommitted changes in the worktree
 
 Everything else is a host command and is refused here.
 Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon unreachable, 6 refused.
 `;
+
+const MERGE_USAGE = "wm merge [NAME] [--into BRANCH] [--rebase|--squash] [--ignore-uncommitted]";
 
 const STATUSES = ["working", "waiting", "done", "clear"] as const;
 
@@ -106,11 +110,19 @@ export async function runShim(
           into: { type: "string" },
           rebase: { type: "boolean" },
           squash: { type: "boolean" },
+          "ignore-uncommitted": { type: "boolean" },
+          "no-verify": { type: "boolean", short: "n" },
         },
         allowPositionals: true,
       });
+      if (values["no-verify"]) {
+        io.stderr.write(
+          "wm: --no-verify is a host option: the pre_merge hooks are the host's check on a sandbox's merge; run `wm merge --no-verify` on the host to skip them\n",
+        );
+        return 6;
+      }
       if (positionals.length > 1 || (values.rebase && values.squash)) {
-        io.stderr.write("wm: usage: wm merge [NAME] [--into BRANCH] [--rebase|--squash]\n");
+        io.stderr.write(`wm: usage: ${MERGE_USAGE}\n`);
         return 2;
       }
       const strategy = values.rebase ? "rebase" : values.squash ? "squash" : undefined;
@@ -118,6 +130,7 @@ export async function runShim(
         ...(positionals[0] ? { name: positionals[0] } : {}),
         ...(values.into ? { into: values.into } : {}),
         ...(strategy ? { strategy } : {}),
+        ...(values["ignore-uncommitted"] ? { ignoreUncommitted: true } : {}),
       });
       io.stdout.write(`merged ${res.branch} into ${res.target} (${res.commit.slice(0, 12)})\n`);
       return 0;

@@ -1,5 +1,7 @@
+import { showConfigWarnings } from "../config-warnings.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
+import { withNameHint } from "../worktree/current.ts";
 import { explain, renderHooks } from "../worktree/render.ts";
 import { defineCommand } from "./spec.ts";
 
@@ -7,12 +9,16 @@ export const rmCommand = defineCommand({
   name: "rm",
   summary: "Remove a worktree, its window and its branch",
   description: [
-    "Refuses when the worktree has uncommitted changes or its branch has commits not in the main",
-    "branch, unless -f. Runs pre_remove hooks in the worktree (a failing hook aborts), closes the",
-    "window, removes the worktree and deletes the branch (kept with --keep-branch).",
+    "Without NAME, removes the worktree you are in. Refuses when the worktree has uncommitted",
+    "changes (files wm made there itself, like files.symlink links, do not count) or its branch",
+    "has commits not in the main branch, unless -f. Runs pre_remove hooks in the worktree (a",
+    "failing hook aborts), closes the window, removes the worktree and deletes the branch (kept",
+    "with --keep-branch).",
   ].join("\n"),
   json: true,
-  args: [{ name: "name", description: "worktree name, branch or path", required: true }],
+  args: [
+    { name: "name", description: "worktree name, branch or path (default: the one you are in)" },
+  ],
   options: {
     force: {
       type: "boolean",
@@ -22,16 +28,17 @@ export const rmCommand = defineCommand({
     "keep-branch": { type: "boolean", description: "keep the branch" },
   },
   run: async (ctx) => {
+    await showConfigWarnings(ctx);
     const res = await ctx
       .daemon((c) =>
         c.call("worktree.remove", {
           cwd: ctx.cwd,
-          name: ctx.args[0] as string,
+          ...(ctx.args[0] !== undefined ? { name: ctx.args[0] } : {}),
           force: ctx.options.force === true,
           keepBranch: ctx.options["keep-branch"] === true,
         }),
       )
-      .catch(explain);
+      .catch((err) => explain(withNameHint(err, "rm")));
     report(ctx, res, (r) =>
       [
         ...renderHooks(r.hooks),

@@ -2,6 +2,7 @@ import path from "node:path";
 import { BUILD_PROGRESS_NOTIFICATION } from "@wm/protocol/streams";
 import { displaySafe } from "@wm/protocol/text";
 import { WsRpc } from "../client/ws-rpc.ts";
+import { showConfigWarnings } from "../config-warnings.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
 import { defineCommand } from "./spec.ts";
@@ -32,6 +33,7 @@ export const sandboxBuildCommand = defineCommand({
   },
   run: async (ctx) => {
     await ctx.daemon((c) => c.call("daemon.status", {}));
+    await showConfigWarnings(ctx);
     const lines: string[] = [];
     const rpc = await WsRpc.open(ctx.paths().socketPath, {
       onNotification(method, params) {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { SandboxSummary } from "@wm/protocol";
 import { runTerminal } from "../client/terminal-client.ts";
+import { showConfigWarnings } from "../config-warnings.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { columns, formatDuration, report } from "../output.ts";
@@ -14,7 +15,10 @@ function worktreeOf(ctx: CommandContext): string {
   );
 }
 
-function terminal(ctx: CommandContext, target: Parameters<typeof runTerminal>[0]["target"]) {
+async function terminal(ctx: CommandContext, target: Parameters<typeof runTerminal>[0]["target"]) {
+  if ("run" in target) {
+    await showConfigWarnings(ctx, { cwd: target.run.worktree, startsAgent: true });
+  }
   return runTerminal({
     paths: ctx.paths(),
     env: ctx.env,
@@ -56,7 +60,7 @@ const run = defineCommand({
   name: "run",
   summary: "Run a command in a new sandbox for a worktree, attached to this terminal",
   description:
-    "Usage: wm sandbox run [--worktree PATH] [--agent NAME] -- CMD [ARGS...]\nThe sandbox holds the worktree, the git data it needs and the agent's own credentials, and is removed when CMD ends. On a terminal it runs with a TTY (raw mode, resize, Ctrl-C reaches CMD); otherwise stdout, stderr and the exit code pass through. If the daemon restarts, this client re-attaches.",
+    "Usage: wm sandbox run [--worktree PATH] [--agent NAME] -- CMD [ARGS...]\nThe sandbox holds the worktree, the git data it needs and the agent's own credentials, and is removed when CMD ends. A sandbox setting wm cannot honour (sandbox.backend other than container, an OCI runtime the engine lacks, network.policy: deny, …) or an unknown key under sandbox: is refused before anything starts, naming the key and its file (exit 5). On a terminal it runs with a TTY (raw mode, resize, Ctrl-C reaches CMD); otherwise stdout, stderr and the exit code pass through. If the daemon restarts, this client re-attaches.",
   options: worktreeOption,
   args: [
     { name: "command", description: "the command and its arguments, after --", variadic: true },

@@ -33,6 +33,8 @@ export interface ContainerSpec {
   /** e.g. "host.docker.internal:host-gateway" */
   extraHosts?: readonly string[] | undefined;
   networkMode?: string | undefined;
+  /** The engine's OCI runtime to run it with (`runsc`, `kata`); undefined = the engine default. */
+  ociRuntime?: string | undefined;
 }
 
 export type ContainerState =
@@ -83,6 +85,8 @@ export interface BuildProgress {
 export interface ContainerBackend {
   readonly runtime: RuntimeName;
   version(): Promise<string>;
+  /** The names of the OCI runtimes the engine knows (its `/info` `Runtimes`). */
+  runtimes(): Promise<string[]>;
   create(spec: ContainerSpec): Promise<string>;
   start(id: string): Promise<void>;
   /** Attach before start to miss no output. */

@@ -153,7 +153,7 @@ describe("security-widening keys", () => {
 });
 
 describe("unknown keys", () => {
-  it("warn with file, key path and line, and are otherwise ignored", async () => {
+  it("warn with file, key path, line and the valid key they are closest to, and are otherwise ignored", async () => {
     const { config, warnings } = await load({
       [PROJECT]:
         "agent: codex\nsandbx:\n  enabled: true\nsandbox:\n  enabeld: true\n  container:\n    cpu: 4\n",
@@ -164,21 +164,27 @@ describe("unknown keys", () => {
         key: "sandbx",
         line: 2,
         column: 1,
-        message: 'unknown key "sandbx" is ignored',
+        message: 'unknown key "sandbx" is ignored; did you mean sandbox?',
+        code: "unknown-key",
+        suggestion: "sandbox",
       },
       {
         file: tree?.at(PROJECT),
         key: "sandbox.enabeld",
         line: 5,
         column: 3,
-        message: 'unknown key "enabeld" is ignored',
+        message: 'unknown key "enabeld" is ignored; did you mean sandbox.enabled?',
+        code: "unknown-key",
+        suggestion: "sandbox.enabled",
       },
       {
         file: tree?.at(PROJECT),
         key: "sandbox.container.cpu",
         line: 7,
         column: 5,
-        message: 'unknown key "cpu" is ignored',
+        message: 'unknown key "cpu" is ignored; did you mean sandbox.container.cpus?',
+        code: "unknown-key",
+        suggestion: "sandbox.container.cpus",
       },
     ]);
     expect(config.agent).toBe("codex");
@@ -204,5 +210,26 @@ describe("unknown keys", () => {
       ["sandbox.extra_mounts.0.readonly", 9],
     ]);
     expect(config.sandbox.extra_mounts).toEqual([{ host_path: "/srv", writable: false }]);
+  });
+
+  it("suggest a key only when one is close, looking inside lists and unions", async () => {
+    const { warnings } = await load({
+      [GLOBAL]: [
+        "completely_unrelated: 1",
+        "panes:",
+        "  - comand: a",
+        "sandbox:",
+        "  extra_mounts:",
+        "    - host_path: /srv",
+        "      writeable: true",
+        "  netwrok: {}",
+      ].join("\n"),
+    });
+    expect(warnings.map((w) => [w.key, w.suggestion])).toEqual([
+      ["completely_unrelated", undefined],
+      ["panes.0.comand", "panes.0.command"],
+      ["sandbox.extra_mounts.0.writeable", "sandbox.extra_mounts.0.writable"],
+      ["sandbox.netwrok", "sandbox.network"],
+    ]);
   });
 });

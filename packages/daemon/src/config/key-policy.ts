@@ -63,7 +63,10 @@ export const WORKTREE_SAFE_KEYS: ReadonlySet<string> = new Set([
   "sidebar",
 ]);
 
-/** Keys wm acts on; any other accepted key is reported as not supported yet. */
+/**
+ * Keys wm acts on; any other accepted key is reported as not supported yet. A sandbox key
+ * whose value wm cannot honour is refused when a sandbox would start (docs/sandbox.md).
+ */
 const ACTED_ON = [
   "main_branch",
   "base_branch",
@@ -92,15 +95,14 @@ const ACTED_ON = [
   "sandbox.image",
   "sandbox.env_passthrough",
   "sandbox.env",
-  "sandbox.host_commands",
   "sandbox.extra_mounts",
   "sandbox.runtime",
   "sandbox.container.runtime",
   "sandbox.container.memory",
   "sandbox.container.cpus",
   "sandbox.container.pids_limit",
-  "sandbox.network",
-  "sandbox.rpc_host",
+  "sandbox.container.oci_runtime",
+  "sandbox.network.policy",
   "sandbox.rpc_transport",
   "sandbox.max_spawns",
   "daemon",

@@ -2,6 +2,7 @@ import type { ConfigDiagnostic } from "@wm/protocol";
 import { errorMessage, sortIssues } from "./issues.ts";
 import type { Locator } from "./parse.ts";
 import { type FileConfig, fileConfigSchema } from "./schema.ts";
+import { closest, keysAt } from "./suggest.ts";
 import { deleteIn, dotted, type Tree } from "./tree.ts";
 
 export interface ValidatedFile {
@@ -14,6 +15,22 @@ export interface ValidatedFile {
 }
 
 const MAX_PASSES = 5;
+
+/** An unknown key's warning, naming the valid key it is closest to when there is one. */
+function unknownKey(file: string, path: PropertyKey[], locate: Locator): ConfigDiagnostic {
+  const name = String(path[path.length - 1]);
+  const parent = path.slice(0, -1);
+  const near = closest(name, keysAt(fileConfigSchema, parent));
+  const suggestion = near === undefined ? undefined : dotted([...parent, near]);
+  return {
+    file,
+    key: dotted(path),
+    ...locate(path, "key"),
+    message: `unknown key "${name}" is ignored${suggestion ? `; did you mean ${suggestion}?` : ""}`,
+    code: "unknown-key",
+    ...(suggestion ? { suggestion } : {}),
+  };
+}
 
 /**
  * Checks one file against the schema. Unknown keys become warnings and are removed, then the
@@ -28,12 +45,7 @@ export function validateFile(file: string, raw: Tree, locate: Locator): Validate
     const sorted = sortIssues(result.error.issues);
     for (const path of sorted.unknownKeys) {
       deleteIn(known, path);
-      warnings.push({
-        file,
-        key: dotted(path),
-        ...locate(path, "key"),
-        message: `unknown key "${String(path[path.length - 1])}" is ignored`,
-      });
+      warnings.push(unknownKey(file, path, locate));
     }
     if (sorted.unknownKeys.length === 0 || pass === MAX_PASSES) {
       const errors = sorted.errors.map(({ path, message }) => ({

@@ -21,7 +21,7 @@ export function fakeHost(host: FakeHost = {}): DoctorContext & { calls: string[]
   const binDir = "/fake/bin";
   return {
     calls,
-    env: host.env ?? {},
+    env: { PATH: binDir, ...host.env },
     platform: host.platform ?? "linux",
     arch: host.arch ?? "x64",
     uid: host.uid ?? 1000,

@@ -27,6 +27,27 @@ describe("tmux", () => {
     expect((await checkTmux(ctx({ binaries: { tmux: null } }))).status).toBe("fail");
   });
 
+  it("fails when tmux is only outside the daemon's PATH, where the daemon does not look", async () => {
+    const check = await checkTmux(
+      ctx({ binaries: { tmux: "tmux 3.3a" }, env: { PATH: "/home/u/bin:/usr/local/bin" } }),
+    );
+    expect(check).toMatchObject({
+      status: "fail",
+      detail: expect.stringContaining("not on the daemon's PATH (/home/u/bin:/usr/local/bin)"),
+      fix: expect.stringContaining("wm daemon restart"),
+    });
+    const missing = await checkTmux(ctx({ env: { PATH: "/home/u/bin" } }));
+    expect(missing.detail).toContain("not on the daemon's PATH: /home/u/bin");
+    const git = await checkGit(
+      ctx({ binaries: { git: "git version 2.39.5" }, env: { PATH: "/usr/local/bin/" } }),
+    );
+    expect(git.status).toBe("fail");
+    const onPath = await checkGit(
+      ctx({ binaries: { git: "git version 2.39.5" }, env: { PATH: "/x:/fake/bin/" } }),
+    );
+    expect(onPath.status).toBe("ok");
+  });
+
   it("asks tmux for -V, which is its version flag", async () => {
     const host = ctx({ binaries: { tmux: "tmux 3.3a" } });
     const calls: string[] = [];

@@ -1,15 +1,45 @@
+import path from "node:path";
 import type { DoctorCheck } from "@wm/protocol";
-import { installHint, probeVersion } from "./run-version.ts";
+import { installHint, probeVersion, type VersionProbe } from "./run-version.ts";
 import type { DoctorContext } from "./types.ts";
 
 export const MIN_GIT_VERSION: readonly [number, number] = [2, 38];
 
+const RESTART =
+  "`wm daemon restart` (`wm daemon install-service` again for a daemon your service manager starts)";
+
+/**
+ * The daemon runs tmux and git by name, found on its own PATH only: a binary that the probe
+ * found in a system directory outside that PATH is one the daemon cannot run.
+ */
+function offDaemonPath(ctx: DoctorContext, probe: VersionProbe): DoctorCheck | undefined {
+  if (probe.state === "missing") return undefined;
+  const dirs = (ctx.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((d) => path.isAbsolute(d))
+    .map((d) => path.resolve(d));
+  const dir = path.dirname(probe.path);
+  if (dirs.includes(dir)) return undefined;
+  return {
+    name: probe.command,
+    status: "fail",
+    detail: `${probe.path} is not on the daemon's PATH (${ctx.env.PATH ?? "unset"}), so the daemon cannot run ${probe.command}`,
+    fix: `restart the daemon from a shell whose PATH has ${dir}: ${RESTART}`,
+  };
+}
+
+function notInstalled(ctx: DoctorContext, command: string): string {
+  return `${command} is not installed (not on the daemon's PATH: ${ctx.env.PATH ?? "unset"})`;
+}
+
 export async function checkTmux(ctx: DoctorContext): Promise<DoctorCheck> {
   const probe = await probeVersion(ctx, "tmux", ["-V"]);
-  const fix = installHint(ctx, ["tmux"]);
+  const fix = `${installHint(ctx, ["tmux"])}; if it is installed elsewhere, restart the daemon from a shell where \`tmux -V\` works: ${RESTART}`;
   if (probe.state === "missing") {
-    return { name: "tmux", status: "fail", detail: "tmux is not installed", fix };
+    return { name: "tmux", status: "fail", detail: notInstalled(ctx, "tmux"), fix };
   }
+  const offPath = offDaemonPath(ctx, probe);
+  if (offPath) return offPath;
   if (probe.state === "broken") return { name: "tmux", status: "fail", detail: probe.reason, fix };
   return { name: "tmux", status: "ok", detail: probe.line };
 }
@@ -24,8 +54,10 @@ export async function checkGit(ctx: DoctorContext): Promise<DoctorCheck> {
   const probe = await probeVersion(ctx, "git");
   const fix = installHint(ctx, ["git"]);
   if (probe.state === "missing") {
-    return { name: "git", status: "fail", detail: "git is not installed", fix };
+    return { name: "git", status: "fail", detail: notInstalled(ctx, "git"), fix };
   }
+  const offPath = offDaemonPath(ctx, probe);
+  if (offPath) return offPath;
   if (probe.state === "broken") return { name: "git", status: "fail", detail: probe.reason, fix };
   const version = parseGitVersion(probe.line);
   const [minMajor, minMinor] = MIN_GIT_VERSION;

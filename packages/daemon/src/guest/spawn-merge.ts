@@ -102,6 +102,7 @@ export const agentMerge: Handler<"agent.merge"> = async (params, call) => {
       name: entry.handle,
       ...(params.into ? { into: params.into } : {}),
       ...(params.strategy ? { strategy: params.strategy } : {}),
+      ...(params.ignoreUncommitted ? { ignoreUncommitted: true } : {}),
       keep: true,
     },
     { initiator: "guest" },

@@ -11,7 +11,7 @@ import { worktreeService } from "../worktrees/service.ts";
  * the lookup (a `.git` planted further down is ignored); elsewhere the config loader finds them
  * from git's files, where an enclosing linked worktree also wins over a nested `.git`.
  */
-async function recordedRoots(daemon: Parameters<typeof worktreeService>[0], cwd: string) {
+export async function recordedRoots(daemon: Parameters<typeof worktreeService>[0], cwd: string) {
   const real = await realpath(cwd).catch(() => path.resolve(cwd));
   const record = (await worktreeService(daemon).known())
     .filter((k) => isInside(real, k.path))

@@ -2,6 +2,7 @@ import type { DoctorCheck } from "@wm/protocol";
 import { loadGlobalConfig } from "../config/index.ts";
 import { imageChecks } from "../doctor/images.ts";
 import { runDoctor } from "../doctor/index.ts";
+import { sandboxImageFor } from "../images/image-labels.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 
 export const doctorRun: Handler<"doctor.run"> = async (_params, { daemon }) => {
@@ -15,8 +16,7 @@ export const doctorRun: Handler<"doctor.run"> = async (_params, { daemon }) => {
   const config = await loadGlobalConfig({ env: daemon.env, homedir: daemon.homedir }).catch(
     () => undefined,
   );
-  const agent = config?.config.agent ?? "claude";
-  const image = config?.config.sandbox.image ?? `wm-sandbox:${agent}`;
+  const image = sandboxImageFor(config?.config ?? { agent: "claude", sandbox: {} });
   for (const runtime of ["docker", "podman"] as const) {
     if (checks.find((c) => c.name === runtime)?.status !== "ok") continue;
     images.push(...(await imageChecks(daemon.sandboxes.backend(runtime), image)));

@@ -1,5 +1,6 @@
 import type { HandlerTable } from "../rpc/dispatch.ts";
 import { configGet } from "./config-get.ts";
+import { configWarnings } from "./config-warnings.ts";
 import { daemonShutdown } from "./daemon-shutdown.ts";
 import { daemonStatus } from "./daemon-status.ts";
 import { doctorRun } from "./doctor-run.ts";
@@ -27,6 +28,7 @@ export const hostHandlers: HandlerTable = {
   "daemon.status": daemonStatus,
   "daemon.shutdown": daemonShutdown,
   "config.get": configGet,
+  "config.warnings": configWarnings,
   "doctor.run": doctorRun,
   "events.subscribe": eventsSubscribe,
   "sandbox.run": sandboxRun,

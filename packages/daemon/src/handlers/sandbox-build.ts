@@ -1,8 +1,7 @@
-import path from "node:path";
 import { BUILD_PROGRESS_NOTIFICATION, RpcError } from "@wm/protocol";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { buildSandboxImage } from "../images/build-sandbox-image.ts";
-import { DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
+import { agentNameOf, DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
 import { buildOfflineBase } from "../images/offline-base.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 
@@ -29,7 +28,7 @@ export const sandboxBuild: Handler<"sandbox.build"> = async (params, call) => {
   }
   const runtime =
     params.runtime ?? (config.sandbox.container.runtime === "podman" ? "podman" : "docker");
-  const agent = params.agent ?? path.basename(config.agent.split(/\s+/)[0] ?? "claude");
+  const agent = agentNameOf(params.agent ?? config.agent);
   const backend = daemon.sandboxes.backend(runtime);
   daemon.log.info({ agent, runtime }, "building sandbox image");
   const progress = (line: string) => notify(BUILD_PROGRESS_NOTIFICATION, { line });

@@ -3,7 +3,13 @@ import path from "node:path";
 import { REPO_ROOT } from "@wm/testing";
 import { describe, expect, it } from "vitest";
 import { renderDockerfile } from "./dockerfile.ts";
-import { BASE_IMAGE_VERSION, sandboxImageLabels, sandboxImageName } from "./image-labels.ts";
+import {
+  agentNameOf,
+  BASE_IMAGE_VERSION,
+  sandboxImageFor,
+  sandboxImageLabels,
+  sandboxImageName,
+} from "./image-labels.ts";
 
 describe("renderDockerfile", () => {
   it("sets up what the shim and a host UID need, then the agent layer", () => {
@@ -34,6 +40,16 @@ describe("renderDockerfile", () => {
 });
 
 describe("image names and labels", () => {
+  it("one name for the image of an agent, however the agent is written", () => {
+    const cfg = (agent: string, image?: string) => ({ agent, sandbox: { image } });
+    expect(sandboxImageFor(cfg("claude"))).toBe("wm-sandbox:claude");
+    expect(sandboxImageFor(cfg("/usr/local/bin/claude --model opus"))).toBe("wm-sandbox:claude");
+    expect(sandboxImageFor(cfg("  demo  --fast"))).toBe("wm-sandbox:demo");
+    expect(sandboxImageFor(cfg("claude", "mine:1"))).toBe("mine:1");
+    expect(sandboxImageFor(cfg("claude", "mine:1"), "/opt/demo -x")).toBe("wm-sandbox:demo");
+    expect(agentNameOf("/usr/local/bin/claude --model opus")).toBe("claude");
+  });
+
   it("labels say what the image is and what built it", () => {
     expect(sandboxImageName("claude")).toBe("wm-sandbox:claude");
     expect(sandboxImageLabels("demo", { "wm.image": "other", extra: "1" })).toMatchObject({

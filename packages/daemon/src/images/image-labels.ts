@@ -21,6 +21,27 @@ export function sandboxImageName(agent: string): string {
   return `wm-sandbox:${agent}`;
 }
 
+/**
+ * The agent an `agent` setting names: the command's program, without its directory or
+ * arguments (`/opt/bin/claude --model x` → `claude`).
+ */
+export function agentNameOf(agentCommand: string): string {
+  const program = agentCommand.trim().split(/\s+/)[0] ?? "";
+  return program.slice(program.lastIndexOf("/") + 1) || "claude";
+}
+
+/**
+ * The image a sandbox runs: `sandbox.image` when set, else the agent's `wm-sandbox:<agent>`.
+ * An agent chosen for one worktree (`--agent`) always uses its own image.
+ */
+export function sandboxImageFor(
+  config: { agent: string; sandbox: { image?: string | undefined } },
+  agentOverride?: string,
+): string {
+  if (agentOverride !== undefined) return sandboxImageName(agentNameOf(agentOverride));
+  return config.sandbox.image ?? sandboxImageName(agentNameOf(config.agent));
+}
+
 /** The agent a `wm-sandbox:<agent>` name stands for, if it is one. */
 export function agentOfImageName(name: string): string | undefined {
   return /^wm-sandbox:([a-z0-9][a-z0-9_.-]*)$/.exec(name)?.[1];

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { CLIENT_ENV_ALLOWED, PROTOCOL_VERSION, RpcError, WM_VERSION } from "@wm/protocol";
-import type { ContainerBackend, ContainerSpec, MountSpec } from "../backends/types.ts";
+import type { ContainerBackend, ContainerSpec, MountSpec, RuntimeName } from "../backends/types.ts";
 import type { WmConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { checkImage } from "../images/check-image.ts";
@@ -116,6 +116,8 @@ export async function buildContainerSpec(
     pidsLimit: container.pids_limit,
     memoryBytes: container.memory ? parseBytes(container.memory) : undefined,
     cpus: container.cpus,
+    // Only a runtime the engine named when asked (sandbox/settings-check.ts) gets here.
+    ociRuntime: container.oci_runtime,
   };
 }
 
@@ -123,6 +125,11 @@ export async function buildContainerSpec(
 export async function worktreeOwner(worktree: string): Promise<{ uid: number; gid: number }> {
   const st = await fs.stat(worktree);
   return { uid: st.uid, gid: st.gid };
+}
+
+/** The container engine a sandbox of `config` runs on. */
+export function runtimeFor(config: WmConfig): RuntimeName {
+  return config.sandbox.container.runtime === "podman" ? "podman" : "docker";
 }
 
 export async function requireImage(backend: ContainerBackend, image: string): Promise<void> {

@@ -3,9 +3,10 @@ import path from "node:path";
 import { type AgentStatus, RpcError, type SandboxSummary, StreamChannel } from "@wm/protocol";
 import { connectBackend } from "../backends/docker/connect.ts";
 import type { ContainerBackend, ContainerInfo, RuntimeName } from "../backends/types.ts";
-import { ConfigError, loadConfig } from "../config/index.ts";
+import { ConfigError, type LoadedConfig, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
+import { sandboxImageFor } from "../images/image-labels.ts";
 import { worktreeService } from "../worktrees/service.ts";
 import { MountRefusedError } from "./extra-mounts.ts";
 import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
@@ -16,10 +17,17 @@ import {
   openGuestEndpoint,
   removeGuestEndpoint,
 } from "./guest-endpoint.ts";
-import { buildContainerSpec, ownLabels, requireImage, worktreeOwner } from "./launch.ts";
+import {
+  buildContainerSpec,
+  ownLabels,
+  requireImage,
+  runtimeFor,
+  worktreeOwner,
+} from "./launch.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
 import { recordFromLabels } from "./record-labels.ts";
 import { SandboxRegistry } from "./registry.ts";
+import { assertSandboxHonoured } from "./settings-check.ts";
 import { ShimRuntimes } from "./shim-runtime.ts";
 import { type SessionClient, TerminalSession } from "./terminal-session.ts";
 import type { WorktreeStore } from "./worktree-store.ts";
@@ -133,22 +141,23 @@ export class SandboxManager {
       }
       throw err;
     }
-    let config: Awaited<ReturnType<typeof loadConfig>>["config"];
+    let loaded: LoadedConfig;
     try {
-      config = (
-        await loadConfig({ cwd: worktree.worktreePath, env: daemon.env, homedir: daemon.homedir })
-      ).config;
+      loaded = await loadConfig({
+        cwd: worktree.worktreePath,
+        env: daemon.env,
+        homedir: daemon.homedir,
+      });
     } catch (err) {
       if (err instanceof ConfigError)
         throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
       throw err;
     }
-    const runtime = config.sandbox.container.runtime === "podman" ? "podman" : "docker";
+    await assertSandboxHonoured(loaded, (r) => this.backend(r));
+    const config = loaded.config;
+    const runtime = runtimeFor(config);
     const backend = this.backend(runtime);
-    const agent = req.agent ?? config.agent;
-    const image = req.agent
-      ? `wm-sandbox:${req.agent}`
-      : (config.sandbox.image ?? `wm-sandbox:${agent}`);
+    const image = sandboxImageFor(config, req.agent);
     await requireImage(backend, image);
     const owner = await worktreeOwner(worktree.worktreePath);
     const id = `sb-${randomBytes(6).toString("hex")}`;

@@ -9,6 +9,8 @@ export class TmuxError extends Error {
     readonly args: readonly string[],
     readonly stderr: string,
     readonly exitCode: number | null,
+    /** tmux was not found on the PATH it was run with. */
+    readonly missing = false,
   ) {
     super(`tmux ${args[0] ?? ""} failed: ${stderr.trim() || `exit ${exitCode}`}`);
     this.name = "TmuxError";
@@ -56,8 +58,9 @@ export function createTmux(server: TmuxServer, opts: TmuxOptions): Tmux {
         { env, shell: false, timeout: opts.timeoutMs ?? 15_000, encoding: "utf8" },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout.replace(/\n$/, ""));
-          const code = typeof (err as { code?: unknown }).code === "number" ? err.code : null;
-          reject(new TmuxError(args, stderr || err.message, code as number | null));
+          const raw = (err as { code?: unknown }).code;
+          const code = typeof raw === "number" ? raw : null;
+          reject(new TmuxError(args, stderr || err.message, code, raw === "ENOENT"));
         },
       );
     });
@@ -66,6 +69,16 @@ export function createTmux(server: TmuxServer, opts: TmuxOptions): Tmux {
     run,
     tryRun: (args) => run(args).catch(() => undefined),
   };
+}
+
+/** True when `tmux` is not on `env`'s PATH (the PATH tmux is run with). */
+export async function tmuxMissing(env: TmuxOptions["env"]): Promise<boolean> {
+  try {
+    await createTmux({ socketName: "default" }, { env }).run(["-V"]);
+    return false;
+  } catch (err) {
+    return err instanceof TmuxError && err.missing;
+  }
 }
 
 /**

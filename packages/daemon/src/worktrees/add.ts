@@ -1,20 +1,30 @@
 import { existsSync } from "node:fs";
-import { mkdir, rm, stat } from "node:fs/promises";
-import path from "node:path";
-import { displaySafe, type ParsedParams, type Result, RpcError, unsafeChar } from "@wm/protocol";
-import type { WmConfig } from "../config/index.ts";
-import { PlantedPathError, writeFileUnder } from "../fs/no-follow.ts";
+import { mkdir, rm } from "node:fs/promises";
+import {
+  displaySafe,
+  type PaneRun,
+  type ParsedParams,
+  type Result,
+  RpcError,
+  unsafeChar,
+} from "@wm/protocol";
 import type { SafeGit } from "../git/safe-git.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
+import { planBranch, worktreeAddArgs } from "./branch-plan.ts";
 import { applyFileOps } from "./file-ops.ts";
-import { branchExists, checkedOut, currentBranch, mainBranch } from "./git-info.ts";
+import { checkedOut, currentBranch, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { withExclusiveLock } from "./lock.ts";
 import { assertBranchName, handleFor, worktreeBaseDir, worktreePathFor } from "./names.ts";
+import { writePromptFile } from "./prompt-file.ts";
 import { gitOk, mainGit, type Repo, requireRepo } from "./repo.ts";
+import { selectWindow, withSandboxChoice } from "./select-window.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 import { openEntryWindow } from "./window.ts";
+import { planWindow } from "./window-checks.ts";
+import { windowDir } from "./window-dir.ts";
+import { wmInvocation } from "./wm-command.ts";
 
 type AddParams = ParsedParams<"worktree.add">;
 
@@ -39,7 +49,10 @@ async function resolveBase(
     `${name}^{commit}`,
   ]);
   if (res.code !== 0)
-    throw new RpcError("InvalidParams", `base "${name}" is not a commit in this repository`);
+    throw new RpcError(
+      "InvalidParams",
+      `base "${name}" is not a commit in this repository; nothing was created. Give a branch, tag or commit that exists (see \`git branch -a\`)`,
+    );
   return { name, commit: res.stdout.trim() };
 }
 
@@ -52,49 +65,43 @@ async function undo(git: SafeGit, worktree: string, branch: string | undefined):
 }
 
 /**
- * The prompt goes in a file in the worktree (as workmux does); the pane reads it from there.
- * The worktree holds a branch an agent may have written: the file is created without following
- * symbolic links (a link at the file's own name is replaced; `.workmux` as a link or a
- * non-directory is refused).
+ * `--open-if-exists`: the existing worktree (made by wm or not) instead of an error. Its live
+ * window is selected (left as it is with --background); a closed one is opened again, once.
  */
-async function writePrompt(worktree: string, handle: string, prompt: string): Promise<string> {
-  const name = `PROMPT-${handle.replace(/[^A-Za-z0-9_.-]/g, "-")}.md`;
-  const st = await stat(worktree);
-  try {
-    return await writeFileUnder(
-      worktree,
-      path.join(".workmux", name),
-      prompt.endsWith("\n") ? prompt : `${prompt}\n`,
-      { mode: 0o644, dirMode: 0o755, owner: { uid: st.uid, gid: st.gid } },
-    );
-  } catch (err) {
-    if (!(err instanceof PlantedPathError)) throw err;
-    throw new RpcError(
-      "Conflict",
-      `${err.message}; the prompt was not written (the worktree is at ${worktree})`,
-    );
-  }
-}
-
-/** `--open-if-exists`: the existing worktree's window, opened (or selected) instead of an error. */
 async function openExisting(
   svc: WorktreeService,
-  entry: WorktreeEntry,
-  config: WmConfig,
+  found: WorktreeEntry,
   params: AddParams,
 ): Promise<Result<"worktree.add">> {
-  const opened = await openEntryWindow(svc, entry, config, {
-    client: params.tmux,
-    background: params.background,
-  });
-  svc.emit("worktree", "opened", opened.entry);
+  const live = await svc.liveWindow(found);
+  const entry = withSandboxChoice(found, params.sandbox, live);
+  let opened: { entry: WorktreeEntry; panes: string[]; runs: PaneRun[] } = {
+    entry,
+    panes: [],
+    runs: [],
+  };
+  if (live) {
+    if (!params.background) await selectWindow(svc, entry, live, params.tmux);
+  } else {
+    const loaded = await svc.entryConfig(entry);
+    await svc.assertAgentStartable(loaded, entry.sandbox);
+    opened = await openEntryWindow(svc, entry, loaded, {
+      client: params.tmux,
+      background: params.background,
+      ...(params.sandbox !== undefined ? { ask: "flag" as const } : {}),
+    });
+    svc.emit("worktree", "opened", opened.entry);
+  }
   return {
     worktree: await svc.summary(opened.entry),
+    opened: true,
     branchCreated: false,
     base: null,
+    tracking: null,
     files: { copied: [], symlinked: [], skipped: [] },
     hooks: [],
     panes: opened.panes,
+    runs: opened.runs,
   };
 }
 
@@ -105,23 +112,29 @@ export async function addWorktree(
   const { daemon } = svc;
   const repo: Repo = await requireRepo(params.cwd, await svc.known());
   assertBranchName(params.branch);
-  const loaded = await svc.loadConfig(repo);
+  const { loaded, subdir } = await svc.configAt(repo, params.cwd);
   const config = loaded.config;
-  const handle = handleFor(params.branch, config.worktree_naming, config.worktree_prefix);
+  const git = mainGit(repo, daemon.env);
+  const plan = await planBranch(git, params.branch);
+  const handle = handleFor(plan.branch, config.worktree_naming, config.worktree_prefix);
   const base = worktreeBaseDir(config.worktree_dir, repo.root, daemon.homedir);
   const target = worktreePathFor(base, handle);
-  const git = mainGit(repo, daemon.env);
+  /** The branch this call creates, deleted again when the add fails. */
+  const created = plan.kind === "existing" ? undefined : plan.branch;
   const busy = `another \`wm add\` of "${handle}" in ${repo.root} is in progress`;
+  const sandbox = params.sandbox ?? config.sandbox.enabled;
+  const ask = params.sandbox === undefined ? "config" : "flag";
+  await svc.assertAgentStartable(loaded, sandbox);
 
   return withExclusiveLock(daemon.paths.stateDir, [repo.commonDir, target], busy, async () => {
-    const known = (await svc.state.all()).find(
-      (e) => e.path === target || (e.repo === repo.root && e.handle === handle),
+    const known = (await svc.entries(repo)).find(
+      (e) => e.path === target || e.handle === handle || e.branch === plan.branch,
     );
-    if (known && params.openIfExists) return openExisting(svc, known, config, params);
+    if (known && params.openIfExists) return openExisting(svc, known, params);
     if (known)
       throw new RpcError(
         "Conflict",
-        `worktree "${handle}" already exists at ${known.path}; \`wm open ${handle}\` opens it`,
+        `worktree "${known.handle}" already exists at ${known.path} (branch ${known.branch}); \`wm open ${known.handle}\` opens it, and so does \`wm add --open-if-exists\``,
       );
     if (existsSync(target)) {
       throw new RpcError(
@@ -129,28 +142,42 @@ export async function addWorktree(
         `${target} already exists; remove it or choose another branch name`,
       );
     }
-    const exists = await branchExists(git, params.branch);
-    if (exists) {
-      const at = (await checkedOut(git)).get(params.branch);
+    if (plan.kind === "existing") {
+      const at = (await checkedOut(git)).get(plan.branch);
       if (at)
-        throw new RpcError("Conflict", `branch "${params.branch}" is already checked out at ${at}`);
-      if (params.base)
-        throw new RpcError(
-          "InvalidParams",
-          `branch "${params.branch}" exists; --base applies only to a new branch`,
-        );
+        throw new RpcError("Conflict", `branch "${plan.branch}" is already checked out at ${at}`);
     }
-    const from = exists
-      ? undefined
-      : await resolveBase(git, params.base, config.base_branch, config.main_branch);
+    if (plan.kind !== "new" && params.base) {
+      const what = plan.kind === "tracking" ? `the remote branch ${plan.remoteRef}` : "a branch";
+      throw new RpcError(
+        "InvalidParams",
+        `"${params.branch}" is ${what} that exists; --base applies only to a new branch`,
+      );
+    }
+    const from =
+      plan.kind === "new"
+        ? await resolveBase(git, params.base, config.base_branch, config.main_branch)
+        : undefined;
+    // tmux, a sandboxed pane when asked for and its image: checked before anything is made.
+    await planWindow(daemon, {
+      loaded,
+      mode: config.mode,
+      worktree: target,
+      sandbox,
+      wm: wmInvocation(daemon.env),
+      agent: params.agent,
+      ask,
+      outcome: "nothing was created",
+    });
     await mkdir(base, { recursive: true });
-    const args = from
-      ? ["-b", params.branch, "--", target, from.commit]
-      : ["--", target, params.branch];
     try {
-      await gitOk(git, ["worktree", "add", ...args], "Conflict");
+      await gitOk(
+        git,
+        ["worktree", "add", ...worktreeAddArgs(plan, target, from?.commit)],
+        "Conflict",
+      );
     } catch (err) {
-      await undo(git, target, from ? params.branch : undefined);
+      await undo(git, target, created);
       throw err;
     }
 
@@ -170,7 +197,7 @@ export async function addWorktree(
           hook: "post_create",
           commands: config.post_create ?? [],
           shell: config.hook_shell ?? DEFAULT_HOOK_SHELL,
-          cwd: record.worktreePath,
+          cwd: await windowDir({ path: record.worktreePath, subdir }),
           env: daemon.env,
           vars: {
             WM_HANDLE: handle,
@@ -185,14 +212,15 @@ export async function addWorktree(
       const now = new Date().toISOString();
       entry = await svc.state.put({
         handle,
-        branch: params.branch,
+        branch: plan.branch,
         path: record.worktreePath,
         repo: repo.root,
         commonDir: record.commonDir,
         adminDir: record.adminDir,
         mode: config.mode,
-        sandbox: params.sandbox ?? config.sandbox.enabled,
+        sandbox,
         ...(params.agent ? { agent: params.agent } : {}),
+        ...(subdir ? { subdir } : {}),
         tmux: null,
         status: null,
         statusAt: null,
@@ -200,26 +228,28 @@ export async function addWorktree(
         createdAt: now,
       });
     } catch (err) {
-      await undo(git, target, from ? params.branch : undefined);
+      await undo(git, target, created);
       throw err;
     }
     svc.emit("worktree", "added", entry);
-    const promptFile = params.prompt
-      ? await writePrompt(entry.path, handle, params.prompt)
-      : undefined;
-    const opened = await openEntryWindow(svc, entry, config, {
+    const promptFile = params.prompt ? await writePromptFile(entry, params.prompt) : undefined;
+    const opened = await openEntryWindow(svc, entry, loaded, {
       client: params.tmux,
       background: params.background,
       promptFile,
+      ask,
     });
     svc.emit("worktree", "opened", opened.entry);
     return {
       worktree: await svc.summary(opened.entry),
-      branchCreated: from !== undefined,
+      opened: false,
+      branchCreated: created !== undefined,
       base: from?.name ?? null,
+      tracking: plan.kind === "tracking" ? plan.remoteRef : null,
       files,
       hooks,
       panes: opened.panes,
+      runs: opened.runs,
     };
   });
 }

@@ -23,16 +23,36 @@ export async function mainBranch(git: SafeGit, configured: string | undefined): 
   return (await currentBranch(git)) ?? "main";
 }
 
-/** Worktree paths by the branch checked out in them (`git worktree list --porcelain`). */
-export async function checkedOut(git: SafeGit): Promise<Map<string, string>> {
+/** One worktree as `git worktree list --porcelain` reports it. */
+export interface ListedWorktree {
+  /** As git recorded it (not a realpath). */
+  path: string;
+  /** The branch checked out (without `refs/heads/`), null for a detached HEAD. */
+  branch: string | null;
+  /** Git says its directory is gone (`prunable`). */
+  prunable: boolean;
+}
+
+/** Every worktree of the repository, the main worktree first (`git worktree list --porcelain`). */
+export async function gitWorktrees(git: SafeGit): Promise<ListedWorktree[]> {
   const res = await git.run(["worktree", "list", "--porcelain", "-z"]);
-  const out = new Map<string, string>();
-  let current: string | undefined;
+  const out: ListedWorktree[] = [];
+  let current: ListedWorktree | undefined;
   for (const field of res.stdout.split("\0")) {
-    if (field.startsWith("worktree ")) current = field.slice("worktree ".length);
-    else if (field.startsWith("branch refs/heads/") && current)
-      out.set(field.slice("branch refs/heads/".length), current);
+    if (field.startsWith("worktree ")) {
+      current = { path: field.slice("worktree ".length), branch: null, prunable: false };
+      out.push(current);
+    } else if (current && field.startsWith("branch refs/heads/"))
+      current.branch = field.slice("branch refs/heads/".length);
+    else if (current && field.startsWith("prunable")) current.prunable = true;
   }
+  return out;
+}
+
+/** Worktree paths by the branch checked out in them. */
+export async function checkedOut(git: SafeGit): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const w of await gitWorktrees(git)) if (w.branch) out.set(w.branch, w.path);
   return out;
 }
 

@@ -4,7 +4,7 @@ import type { LoadedConfig } from "../config/index.ts";
 import type { SafeGit } from "../git/safe-git.ts";
 import { branchExists, commitIdentity, currentBranch, mainBranch } from "./git-info.ts";
 import { assertBranchName } from "./names.ts";
-import { dismantle, runEntryHooks, uncommitted } from "./remove.ts";
+import { dismantle, runEntryHooks } from "./remove.ts";
 import { gitOk, mainGit } from "./repo.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
@@ -23,6 +23,7 @@ import {
   trustedPaths,
   usesDefaultPanes,
 } from "./trusted-files.ts";
+import { uncommitted } from "./uncommitted.ts";
 
 type Strategy = "merge" | "rebase" | "squash";
 
@@ -34,15 +35,24 @@ async function conflict(
   const res = await git.run(args);
   if (res.code === 0) return;
   await git.run(abort);
-  const why = (res.stdout + res.stderr).trim().split("\n").slice(-8).join("\n");
+  // git's own advice (`--continue`, `--abort`, `git add`) is about a state wm already undid.
+  const why = (res.stdout + res.stderr)
+    .trim()
+    .split("\n")
+    .filter((line) => !GIT_ADVICE.test(line))
+    .slice(-8)
+    .join("\n");
   throw new RpcError(
     "Conflict",
-    `git ${args[0]} of the branch failed and was aborted; the target is unchanged:\n${why}`,
-    {
-      args,
-    },
+    `git ${args[0]} of the branch failed and was aborted; the target is unchanged:\n${why}\n` +
+      "To merge it, bring the target into the branch in its worktree (git merge or rebase " +
+      "there), resolve the conflicts, commit, then run wm merge again.",
+    { args },
   );
 }
+
+const GIT_ADVICE =
+  /^(hint:|\(use "git|.*--(continue|abort|skip|quit)\b|.*\bgit (add|rm|commit)\b|.*fix conflicts and)/i;
 
 /**
  * Applies `branch` to the checked-out `target` in the main worktree. `rebase` replays the
@@ -150,9 +160,8 @@ async function undo(git: SafeGit, before: string, why: RpcError): Promise<never>
   throw why;
 }
 
-/** The target branch, once both branches exist, it is checked out, and neither side is dirty. */
+/** The target branch, once both branches exist, it is checked out and the main worktree clean. */
 async function checkedTarget(
-  svc: WorktreeService,
   entry: WorktreeEntry,
   plain: SafeGit,
   into: string | undefined,
@@ -171,19 +180,6 @@ async function checkedTarget(
       `the main worktree (${entry.repo}) has ${checked ?? "a detached HEAD"} checked out, not ${target}; switch it to ${target} or pass --into ${checked ?? "BRANCH"}`,
     );
   }
-  if (existsSync(entry.path)) {
-    const dirty = await uncommitted(svc, entry);
-    if (dirty.length > 0) {
-      throw new RpcError(
-        "Refused",
-        `worktree "${entry.handle}" has uncommitted changes; commit them first:\n${dirty.slice(0, 10).join("\n")}`,
-        {
-          reason: "uncommitted",
-          files: dirty,
-        },
-      );
-    }
-  }
   const mainDirty = (
     await gitOk(plain, ["status", "--porcelain=v1", "--untracked-files=no"])
   ).trim();
@@ -194,6 +190,27 @@ async function checkedTarget(
     );
   }
   return target;
+}
+
+/**
+ * The worktree's uncommitted changes (wm's own files are none of them: uncommitted.ts). Refused,
+ * unless `ignore`: then they are returned, and the merge takes the branch's commits without them.
+ */
+async function leftOut(
+  svc: WorktreeService,
+  entry: WorktreeEntry,
+  ignore: boolean,
+  keep: boolean,
+): Promise<string[]> {
+  if (!existsSync(entry.path)) return [];
+  const dirty = await uncommitted(svc, entry);
+  if (dirty.length === 0 || ignore) return dirty;
+  const fate = keep ? "they stay in the worktree" : "they are removed with the worktree";
+  throw new RpcError(
+    "Refused",
+    `worktree "${entry.handle}" has uncommitted changes; commit them first, or pass --ignore-uncommitted to merge only the commits (the changes are not merged; ${fate}):\n${dirty.slice(0, 10).join("\n")}`,
+    { reason: "uncommitted", files: dirty },
+  );
 }
 
 interface TrustedGuard {
@@ -269,6 +286,12 @@ export async function mergeWorktree(
 ): Promise<Result<"worktree.merge">> {
   const { env, homedir } = svc.daemon;
   const guest = opts.initiator === "guest";
+  if (guest && params.noVerify) {
+    throw new RpcError(
+      "Refused",
+      "a sandbox may not skip the pre_merge hooks (--no-verify): they are the host's check on its merge; merge on the host to skip them",
+    );
+  }
   const entry = await svc.find(params.cwd, params.name);
   const repo = { root: entry.repo, commonDir: entry.commonDir };
   return svc.withEntryLock(entry, async () => {
@@ -277,16 +300,18 @@ export async function mergeWorktree(
     const strategy = params.strategy ?? config.merge_strategy;
     const keep = params.keep ?? config.merge_keep ?? false;
     const plain = mainGit(repo, env);
-    const target = await checkedTarget(svc, entry, plain, params.into, config.main_branch);
+    const target = await checkedTarget(entry, plain, params.into, config.main_branch);
+    const left = await leftOut(svc, entry, params.ignoreUncommitted === true, keep);
     const verify = await guardTrusted({ plain, entry, target, strategy, loaded, guest, params });
 
     const configDir = configDirOf(loaded, entry.repo);
-    const hooks = existsSync(entry.path)
-      ? await runEntryHooks(svc, entry, config, configDir, "pre_merge", {
-          WM_BRANCH_NAME: entry.branch,
-          WM_TARGET_BRANCH: target,
-        })
-      : [];
+    const hooks =
+      existsSync(entry.path) && !params.noVerify
+        ? await runEntryHooks(svc, entry, config, configDir, "pre_merge", {
+            WM_BRANCH_NAME: entry.branch,
+            WM_TARGET_BRANCH: target,
+          })
+        : [];
     const git = mainGit(repo, env, await commitIdentity(plain, env, homedir));
     await apply(git, strategy, entry.branch, target);
     const commit = (await gitOk(git, ["rev-parse", "--verify", "HEAD"])).trim();
@@ -307,6 +332,7 @@ export async function mergeWorktree(
       strategy,
       commit,
       removed: !keep,
+      uncommitted: left,
       hooks,
     };
   });

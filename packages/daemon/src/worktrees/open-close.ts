@@ -1,8 +1,6 @@
 import { existsSync } from "node:fs";
 import { type ParsedParams, type Result, RpcError } from "@wm/protocol";
-import { callerTmux, tmuxAt } from "../tmux/client-target.ts";
-import { TmuxError } from "../tmux/tmux-client.ts";
-import { focusWindow } from "../tmux/windows.ts";
+import { selectWindow, withSandboxChoice } from "./select-window.ts";
 import type { WorktreeService } from "./service.ts";
 import { openEntryWindow } from "./window.ts";
 
@@ -10,44 +8,29 @@ export async function openWorktree(
   svc: WorktreeService,
   params: ParsedParams<"worktree.open">,
 ): Promise<Result<"worktree.open">> {
-  const entry = await svc.find(params.cwd, params.name);
-  if (!existsSync(entry.path)) {
+  const found = await svc.find(params.cwd, params.name);
+  if (!existsSync(found.path)) {
     throw new RpcError(
       "NotFound",
-      `the worktree directory ${entry.path} is gone; \`wm rm ${entry.handle}\` forgets it`,
+      `the worktree directory ${found.path} is gone; \`wm rm ${found.handle}\` forgets it`,
     );
   }
-  const live = await svc.liveWindow(entry);
+  const live = await svc.liveWindow(found);
+  const entry = withSandboxChoice(found, params.sandbox, live);
+  const loaded = await svc.entryConfig(entry);
+  // Selecting a live window starts nothing; a misspelt sandbox key is refused all the same.
+  await svc.assertAgentStartable(loaded, entry.sandbox && !(live && entry.tmux));
   if (live && entry.tmux) {
-    const caller = await callerTmux(params.tmux, svc.daemon.env);
-    const sameServer =
-      (await caller.tmux.tryRun(["display-message", "-p", "#{socket_path}"])) ===
-      entry.tmux.socketPath;
-    const target = sameServer
-      ? caller
-      : {
-          tmux: tmuxAt(entry.tmux.socketPath, svc.daemon.env),
-          session: undefined,
-          window: undefined,
-        };
-    try {
-      await focusWindow(target, entry.mode, live.session, live.window);
-    } catch (err) {
-      if (!(err instanceof TmuxError)) throw err;
-      throw new RpcError(
-        "Unavailable",
-        `selecting the window of ${entry.handle} failed: ${err.message}`,
-      );
-    }
-    return { worktree: await svc.summary(entry), created: false };
+    await selectWindow(svc, entry, live, params.tmux);
+    return { worktree: await svc.summary(entry), created: false, runs: [] };
   }
-  const config = await svc.config({ root: entry.repo, commonDir: entry.commonDir });
-  const opened = await openEntryWindow(svc, entry, config, {
+  const opened = await openEntryWindow(svc, entry, loaded, {
     client: params.tmux,
     background: false,
+    ...(params.sandbox !== undefined ? { ask: "flag" as const } : {}),
   });
   svc.emit("worktree", "opened", opened.entry);
-  return { worktree: await svc.summary(opened.entry), created: true };
+  return { worktree: await svc.summary(opened.entry), created: true, runs: opened.runs };
 }
 
 export async function closeWorktree(

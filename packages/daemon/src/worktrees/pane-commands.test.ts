@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { WmConfig } from "../config/index.ts";
-import { paneCommand, windowSpecs } from "./pane-commands.ts";
+import { paneCommand, planPane, windowSpecs } from "./pane-commands.ts";
 import { shellQuote } from "./wm-command.ts";
 
 const config = (over: Record<string, unknown> = {}) =>
@@ -45,11 +45,35 @@ describe("pane commands", () => {
     expect(paneCommand(undefined, all)).toBe("wm sandbox shell --worktree '/w/my tree'");
   });
 
+  it("says what each pane runs and whether it is sandboxed", () => {
+    expect(planPane("<agent> --resume", ctx(true))).toMatchObject({
+      runs: "claude --resume",
+      sandboxed: true,
+    });
+    expect(planPane("npm test", ctx(true))).toEqual({
+      line: "npm test",
+      runs: "npm test",
+      sandboxed: false,
+    });
+    expect(planPane(undefined, ctx(true))).toEqual({
+      line: undefined,
+      runs: undefined,
+      sandboxed: false,
+    });
+    const all = ctx(true, { sandbox: { target: "all" } });
+    expect(planPane(undefined, all)).toMatchObject({ runs: undefined, sandboxed: true });
+    expect(planPane("<agent>", ctx(false))).toMatchObject({ runs: "claude", sandboxed: false });
+  });
+
   it("uses panes in window mode and windows in session mode", () => {
     const c = ctx(false, {
       windows: [{ name: "a", panes: [{ command: "<agent>" }] }, { name: "b" }],
     });
-    expect(windowSpecs(c, "window")).toEqual([{ panes: [{ command: "claude" }] }]);
+    expect(windowSpecs(c, "window")).toEqual([
+      {
+        panes: [{ command: "claude", plan: { line: "claude", runs: "claude", sandboxed: false } }],
+      },
+    ]);
     expect(windowSpecs(c, "session").map((w) => w.name)).toEqual(["a", "b"]);
   });
 });

@@ -24,7 +24,7 @@ export interface PaneContext {
   wm: readonly string[];
   /** Agent for `<agent>` instead of the configured one. */
   agent?: string | undefined;
-  /** A prompt file in the worktree, passed to the agent as its first argument. */
+  /** The prompt file (in the worktree's git admin dir), the agent's first argument. */
   promptFile?: string | undefined;
 }
 
@@ -48,6 +48,16 @@ function expand(
   return { line, isAgent: isAgent || line.split(/\s+/)[0] === program };
 }
 
+/** What a pane runs and where: the line typed into it, and what the report shows. */
+export interface PanePlan {
+  /** The line typed into the pane's shell; undefined = a plain shell. */
+  line: string | undefined;
+  /** The pane's command as configured, agent placeholders expanded; undefined = a shell. */
+  runs: string | undefined;
+  /** The line runs `wm sandbox run` / `wm sandbox shell`. */
+  sandboxed: boolean;
+}
+
 /**
  * The command typed into a pane: `<agent>` / `<agent:name>` substituted, and, when sandboxed,
  * wrapped as `wm sandbox run --worktree <path> -- sh -c '<command>'` (a shell pane with target
@@ -57,15 +67,19 @@ function expand(
  * `&&`, `|`, `$(…)`, redirection, newline or here-document in it is interpreted by the shell
  * inside the sandbox, never by the pane's shell on the host. The agent's prompt argument
  * (`"$(cat <prompt file>)"`) is part of that line, so the prompt file is read inside too (the
- * worktree is mounted at the same path).
+ * worktree's git admin dir, where it lies, is mounted at the same path).
  */
-export function paneCommand(command: string | undefined, ctx: PaneContext): string | undefined {
+export function planPane(command: string | undefined, ctx: PaneContext): PanePlan {
   const wm = ctx.wm.map(shellQuote).join(" ");
   const target = ctx.config.sandbox.target;
   if (!command) {
     return ctx.sandbox && target === "all"
-      ? `${wm} sandbox shell --worktree ${shellQuote(ctx.worktree)}`
-      : undefined;
+      ? {
+          line: `${wm} sandbox shell --worktree ${shellQuote(ctx.worktree)}`,
+          runs: undefined,
+          sandboxed: true,
+        }
+      : { line: undefined, runs: undefined, sandboxed: false };
   }
   const expanded = expand(command, ctx.config, ctx.agent ?? ctx.config.agent);
   const isAgent = expanded.isAgent;
@@ -73,17 +87,37 @@ export function paneCommand(command: string | undefined, ctx: PaneContext): stri
     isAgent && ctx.promptFile
       ? `${expanded.line} "$(cat ${shellQuote(ctx.promptFile)})"`
       : expanded.line;
-  if (!ctx.sandbox || (target !== "all" && !isAgent)) return line;
-  return `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- sh -c ${shellQuote(line)}`;
+  if (!ctx.sandbox || (target !== "all" && !isAgent))
+    return { line, runs: expanded.line, sandboxed: false };
+  return {
+    line: `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- sh -c ${shellQuote(line)}`,
+    runs: expanded.line,
+    sandboxed: true,
+  };
+}
+
+/** The line typed into a pane ({@link planPane}). */
+export function paneCommand(command: string | undefined, ctx: PaneContext): string | undefined {
+  return planPane(command, ctx).line;
 }
 
 const DEFAULT_PANES = [{ command: "<agent>", focus: true }];
 
+/** A pane to lay out, with what it runs and where. */
+export type PlannedPane = PaneLayout & { plan: PanePlan };
+
+export interface PlannedWindow extends WindowSpec {
+  panes: readonly PlannedPane[];
+}
+
 /** The windows to open for a worktree: `panes` in window mode; `windows` (or `panes`) in session mode. */
-export function windowSpecs(ctx: PaneContext, mode: "window" | "session"): WindowSpec[] {
+export function windowSpecs(ctx: PaneContext, mode: "window" | "session"): PlannedWindow[] {
   const { config } = ctx;
   const withCommands = (panes: readonly PaneLayout[]) =>
-    panes.map((p) => ({ ...p, command: paneCommand(p.command, ctx) }));
+    panes.map((p) => {
+      const plan = planPane(p.command, ctx);
+      return { ...p, command: plan.line, plan };
+    });
   const windows = config.windows?.map((w) => ({ name: w.name, panes: w.panes ?? [{}] }));
   const panes = config.panes ?? windows?.[0]?.panes ?? DEFAULT_PANES;
   if (mode === "window" || !windows) return [{ panes: withCommands(panes) }];

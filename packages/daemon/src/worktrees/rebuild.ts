@@ -5,7 +5,7 @@ import type { WmConfig } from "../config/index.ts";
 import { recordWorktree, type WorktreeRecord } from "../sandbox/git-layout.ts";
 import type { DocumentLoss } from "../state/json-document.ts";
 import { createTmux, type TmuxServer } from "../tmux/tmux-client.ts";
-import { checkedOut } from "./git-info.ts";
+import { gitWorktrees } from "./git-info.ts";
 import { handleFor, worktreeBaseDir, worktreePathFor } from "./names.ts";
 import { type Salvaged, salvage } from "./rebuild-salvage.ts";
 import { mainGit, mainWorktreeOf, type Repo } from "./repo.ts";
@@ -29,7 +29,8 @@ interface Known {
  * the damaged file still tells), each linked worktree that sits where `wm add` puts its
  * branch's worktree. Nothing git cannot tell is made up: no status, a tmux window only when
  * one marked as the worktree's is found, and `sandbox` never less isolated than the user had
- * (decision 0007).
+ * (decision 0007). The repository's other linked worktrees are listed from git all the same
+ * (adopt.ts); they get an entry again when wm next opens them.
  */
 export async function rebuildEntries(
   svc: WorktreeService,
@@ -86,7 +87,7 @@ export async function rememberTracked(svc: WorktreeService): Promise<void> {
 }
 
 /** The repositories with a main worktree among `commonDirs`, each once. */
-async function repositories(commonDirs: readonly string[]): Promise<Repo[]> {
+export async function repositories(commonDirs: readonly string[]): Promise<Repo[]> {
   const repos = new Map<string, Repo>();
   for (const dir of commonDirs) {
     const commonDir = await realpath(dir).catch(() => undefined);
@@ -110,31 +111,63 @@ async function rebuildRepo(
   );
   if (!base) return [];
   const entries: WorktreeEntry[] = [];
-  for (const [branch, listed] of await checkedOut(mainGit(repo, env))) {
+  for (const { path: listed, branch } of await gitWorktrees(mainGit(repo, env))) {
+    if (!branch) continue;
     const made = await madeByWm(listed, branch, { repo, base, config, known }, env);
     if (!made) continue;
     const { handle, record } = made;
-    const createdAt = await lstat(path.join(record.adminDir, "gitdir")).then(
-      (st) => st.mtime.toISOString(),
-      () => new Date().toISOString(),
+    entries.push(
+      await entryFromGit(svc, {
+        repo,
+        config,
+        record,
+        handle,
+        branch,
+        sandboxed: [known.sandboxWorktrees, known.salvaged.sandboxed],
+        tmux: known.windows.get(record.worktreePath) ?? null,
+      }),
     );
-    entries.push({
-      handle,
-      branch,
-      path: record.worktreePath,
-      repo: repo.root,
-      commonDir: record.commonDir,
-      adminDir: record.adminDir,
-      mode: config.mode,
-      sandbox: config.sandbox.enabled || ranSandboxed(svc, record, known),
-      tmux: known.windows.get(record.worktreePath) ?? null,
-      status: null,
-      statusAt: null,
-      lastActivity: createdAt,
-      createdAt,
-    });
   }
   return entries;
+}
+
+/**
+ * The entry of a linked worktree from its git facts, as far as git tells: no status, created
+ * when git made its admin dir, and `sandbox` on when the configuration enables sandboxes or one
+ * ever ran there (a path in `sandboxed`, or the worktree's git shadow).
+ */
+export async function entryFromGit(
+  svc: WorktreeService,
+  from: {
+    repo: Repo;
+    config: WmConfig;
+    record: WorktreeRecord;
+    handle: string;
+    branch: string;
+    sandboxed: readonly ReadonlySet<string>[];
+    tmux: WorktreeEntry["tmux"];
+  },
+): Promise<WorktreeEntry> {
+  const { repo, config, record } = from;
+  const createdAt = await lstat(path.join(record.adminDir, "gitdir")).then(
+    (st) => st.mtime.toISOString(),
+    () => new Date().toISOString(),
+  );
+  return {
+    handle: from.handle,
+    branch: from.branch,
+    path: record.worktreePath,
+    repo: repo.root,
+    commonDir: record.commonDir,
+    adminDir: record.adminDir,
+    mode: config.mode,
+    sandbox: config.sandbox.enabled || ranSandboxed(svc, record, from.sandboxed),
+    tmux: from.tmux,
+    status: null,
+    statusAt: null,
+    lastActivity: createdAt,
+    createdAt,
+  };
 }
 
 /**
@@ -164,11 +197,14 @@ async function madeByWm(
   }
 }
 
-/** A sandbox record, the worktree's git shadow or the damaged file says it ran sandboxed. */
-function ranSandboxed(svc: WorktreeService, record: WorktreeRecord, known: Known): boolean {
+/** A sandbox record (or the damaged file) names it, or the worktree's git shadow is there. */
+function ranSandboxed(
+  svc: WorktreeService,
+  record: WorktreeRecord,
+  sandboxed: readonly ReadonlySet<string>[],
+): boolean {
   return (
-    known.sandboxWorktrees.has(record.worktreePath) ||
-    known.salvaged.sandboxed.has(record.worktreePath) ||
+    sandboxed.some((paths) => paths.has(record.worktreePath)) ||
     existsSync(svc.daemon.sandboxes.gitShadows.target(record).shadow.dir)
   );
 }

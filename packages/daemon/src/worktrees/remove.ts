@@ -7,16 +7,7 @@ import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { gitOk, mainGit } from "./repo.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
-
-/** Uncommitted changes (tracked and untracked) in a worktree, as `git status --porcelain` lines. */
-export async function uncommitted(svc: WorktreeService, entry: WorktreeEntry): Promise<string[]> {
-  const out = await gitOk(svc.worktreeGit(entry), [
-    "status",
-    "--porcelain=v1",
-    "--untracked-files=normal",
-  ]);
-  return out.split("\n").filter(Boolean);
-}
+import { uncommitted } from "./uncommitted.ts";
 
 /** Hook environment of a worktree. */
 export function hookVars(

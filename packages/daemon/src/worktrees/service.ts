@@ -9,15 +9,18 @@ import {
   loadGlobalConfig,
   type WmConfig,
 } from "../config/index.ts";
+import { enclosingLinkedWorktree } from "../config/locate.ts";
 import type { DaemonContext } from "../context.ts";
 import { createSafeGit, type SafeGit } from "../git/safe-git.ts";
 import type { BranchSyncTarget } from "../sandbox/branch-sync.ts";
 import { assertNoPlantedLinks, PlantedLinkError } from "../sandbox/planted-links.ts";
+import { assertSandboxHonoured, refuseUnknownSandboxKeys } from "../sandbox/settings-check.ts";
 import { tmuxAt } from "../tmux/client-target.ts";
 import { findWindow, killWindow, type LiveWindow } from "../tmux/windows.ts";
+import { type Untracked, untrackedWorktrees } from "./adopt.ts";
 import { DiffStats } from "./diff-stats.ts";
 import { withExclusiveLock } from "./lock.ts";
-import { rebuildEntries, rememberTracked } from "./rebuild.ts";
+import { rebuildEntries, rememberTracked, repositories } from "./rebuild.ts";
 import { isInside, type KnownWorktree, knownWorktrees, type Repo, repoOf } from "./repo.ts";
 import { type WorktreeEntry, WorktreeState } from "./state-store.ts";
 import { mirrorSandboxStatus } from "./status.ts";
@@ -34,13 +37,18 @@ export class WorktreeService {
     this.diffs = new DiffStats(this);
   }
 
-  /** Global file + the main worktree's project file: hooks and pane commands come from nowhere else. */
-  async loadConfig(repo: Repo): Promise<LoadedConfig> {
+  /**
+   * Global file + the main worktree's project file: hooks and pane commands come from nowhere
+   * else. With `at`, the project file is the nearest one walking up from `at.cwd` inside
+   * `at.worktree` (see configAt); inside a linked worktree only the keys such a file may set are
+   * read from it, the rest from the main worktree's file at the same place.
+   */
+  async loadConfig(repo: Repo, at?: { cwd: string; worktree: string }): Promise<LoadedConfig> {
     const { env, homedir } = this.daemon;
     try {
       return await loadConfig({
-        cwd: repo.root,
-        repoRoot: repo.root,
+        cwd: at?.cwd ?? repo.root,
+        repoRoot: at?.worktree ?? repo.root,
         mainWorktreeRoot: repo.root,
         env,
         homedir,
@@ -52,8 +60,57 @@ export class WorktreeService {
     }
   }
 
+  /**
+   * Refuses to start an agent under a config wm cannot honour: never with an unknown key under
+   * `sandbox:`, and, when the agent is sandboxed, never with a sandbox other than the one asked
+   * for (sandbox/settings-check.ts). Runs before any worktree, window or container is made.
+   */
+  async assertAgentStartable(loaded: LoadedConfig, sandboxed: boolean): Promise<void> {
+    refuseUnknownSandboxKeys(loaded);
+    if (sandboxed) await assertSandboxHonoured(loaded, (r) => this.daemon.sandboxes.backend(r));
+  }
+
   async config(repo: Repo): Promise<WmConfig> {
     return (await this.loadConfig(repo)).config;
+  }
+
+  /**
+   * The configuration `wm config` shows at `cwd` in `repo`: the nearest project file walking up
+   * from `cwd` — a monorepo's nested `pkg/api/.workmux.yaml` — and `subdir`, that file's
+   * directory relative to the worktree it is in (`pkg/api`; "" for a file at the root, or none).
+   * Outside the repository's worktrees, the main worktree's file.
+   */
+  async configAt(repo: Repo, cwd: string): Promise<{ loaded: LoadedConfig; subdir: string }> {
+    const real = await realpath(cwd).catch(() => path.resolve(cwd));
+    const worktree = await this.#worktreeOf(real, repo);
+    if (!worktree) return { loaded: await this.loadConfig(repo), subdir: "" };
+    const loaded = await this.loadConfig(repo, { cwd: real, worktree });
+    const dir = loaded.files.project ? path.dirname(loaded.files.project) : undefined;
+    const base = [worktree, repo.root]
+      .filter((root) => dir !== undefined && isInside(dir, root))
+      .sort((a, b) => b.length - a.length)[0];
+    return { loaded, subdir: dir && base ? path.relative(base, dir) : "" };
+  }
+
+  /**
+   * The configuration an entry's window opens with: the nested project file `wm add` used (the
+   * main worktree's copy at `entry.subdir`), else the main worktree's.
+   */
+  async entryConfig(entry: WorktreeEntry): Promise<LoadedConfig> {
+    const repo = { root: entry.repo, commonDir: entry.commonDir };
+    if (!entry.subdir) return this.loadConfig(repo);
+    return this.loadConfig(repo, { cwd: path.join(repo.root, entry.subdir), worktree: repo.root });
+  }
+
+  /** The worktree of `repo` that `real` is in, found as repoOf finds the repository. */
+  async #worktreeOf(real: string, repo: Repo): Promise<string | undefined> {
+    const record = (await this.known())
+      .filter((k) => isInside(real, k.path))
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    if (record) return record.repo === repo.root ? record.path : undefined;
+    const linked = await enclosingLinkedWorktree(real);
+    if (linked) return linked.commonDir === repo.commonDir ? linked.dir : undefined;
+    return isInside(real, repo.root) ? repo.root : undefined;
   }
 
   /** The global file alone, for a window outside any repository. */
@@ -73,6 +130,64 @@ export class WorktreeService {
   /** Every linked worktree wm has a record of: its own entries and those sandboxes ran in. */
   async known(): Promise<KnownWorktree[]> {
     return knownWorktrees(this.daemon, await this.state.all());
+  }
+
+  /**
+   * The worktrees of `repo` (of every repository wm knows when absent): git is the source of
+   * truth. Every linked worktree `git worktree list` shows is one — wm's entries add the window,
+   * status and sandbox choice; one wm has no entry for (made with plain git, or by workmux) gets
+   * an entry built from git (adopt.ts), stored once wm opens a window for it.
+   */
+  async entries(repo?: Repo): Promise<WorktreeEntry[]> {
+    return (await this.#worktrees(repo)).entries;
+  }
+
+  async #worktrees(repo?: Repo): Promise<Untracked> {
+    const tracked = await this.state.all();
+    const found: Untracked = {
+      entries: repo ? tracked.filter((e) => e.repo === repo.root) : [...tracked],
+      detached: [],
+    };
+    const paths = new Set(tracked.map((e) => e.path));
+    for (const r of repo ? [repo] : await this.#repositories(tracked)) {
+      try {
+        const untracked = await untrackedWorktrees(this, r, paths);
+        found.entries.push(...untracked.entries);
+        found.detached.push(...untracked.detached);
+      } catch (err) {
+        this.daemon.log.warn({ err, repo: r.root }, "could not list a repository's worktrees");
+      }
+    }
+    return found;
+  }
+
+  /** The repositories wm knows: of its entries, of the worktrees it met, of sandboxes. */
+  async #repositories(tracked: readonly WorktreeEntry[]): Promise<Repo[]> {
+    const { worktreeRecords, sandboxes } = this.daemon;
+    return repositories([
+      ...tracked.map((e) => e.commonDir),
+      ...(await worktreeRecords.all()).map((r) => r.commonDir),
+      ...sandboxes.registry.all().map((s) => s.git.commonDir),
+    ]);
+  }
+
+  /**
+   * Stores an entry built from git (a worktree wm did not make) the first time wm acts on it,
+   * with the git facts it was built from, which wm keeps from then on: it is then tracked like
+   * a worktree wm made. An entry that is stored already is returned as stored.
+   */
+  async adopt(entry: WorktreeEntry): Promise<WorktreeEntry> {
+    const known = await this.state.get(entry.path);
+    if (known) return known;
+    const stored = await this.state.adopt(entry);
+    if (stored !== entry) return stored;
+    const records = this.daemon.worktreeRecords;
+    if (!(await records.all()).some((r) => r.worktreePath === entry.path)) {
+      const { path: worktreePath, commonDir, adminDir, branch } = entry;
+      await records.remember({ worktreePath, commonDir, adminDir, branch });
+    }
+    this.daemon.log.info({ worktree: entry.path, branch: entry.branch }, "adopted a worktree");
+    return stored;
   }
 
   /** The recorded worktree containing `p`, if any. */
@@ -114,20 +229,27 @@ export class WorktreeService {
     await this.daemon.sandboxes.gitShadows.sync(this.gitTarget(entry));
   }
 
-  /** A worktree by handle, branch or path, among the repository at `cwd` (or all when outside one). */
-  async find(cwd: string, name: string): Promise<WorktreeEntry> {
+  /**
+   * A worktree by handle, branch or path, among the repository at `cwd` (or all when outside one);
+   * without a name, the worktree `cwd` lies in.
+   */
+  async find(cwd: string, name: string | undefined): Promise<WorktreeEntry> {
     const entry = await this.#find(cwd, name);
     await this.syncBranch(entry);
     return entry;
   }
 
-  async #find(cwd: string, name: string): Promise<WorktreeEntry> {
+  async #find(cwd: string, name: string | undefined): Promise<WorktreeEntry> {
     const all = await this.state.all();
     const repo = await repoOf(cwd, await knownWorktrees(this.daemon, all));
-    const pool = repo ? all.filter((e) => e.repo === repo.root) : all;
+    const { entries: pool, detached } = await this.#worktrees(repo);
+    if (name === undefined) return here(cwd, repo, [...pool, ...all]);
     let matches = pool.filter((e) => e.handle === name || e.branch === name);
     if (matches.length === 0 && (name.includes("/") || name.startsWith("."))) {
-      const byPath = await this.entryAt(path.resolve(cwd, name));
+      const real = await realpath(path.resolve(cwd, name)).catch(() => path.resolve(cwd, name));
+      const byPath = [...pool, ...all]
+        .filter((e) => isInside(real, e.path))
+        .sort((a, b) => b.path.length - a.path.length)[0];
       matches = byPath ? [byPath] : [];
     }
     if (matches.length === 1) return matches[0] as WorktreeEntry;
@@ -135,6 +257,14 @@ export class WorktreeService {
       throw new RpcError(
         "Conflict",
         `"${name}" matches ${matches.length} worktrees (${matches.map((m) => m.path).join(", ")}); run wm from inside the repository you mean`,
+      );
+    }
+    const headless = detached.find((d) => path.basename(d) === name);
+    if (headless) {
+      throw new RpcError(
+        "NotFound",
+        `the worktree ${headless} has no branch checked out (detached HEAD), so wm does not manage it; \`git -C ${headless} switch -c BRANCH\` gives it one`,
+        { name, path: headless },
       );
     }
     const where = repo ? ` in ${repo.root}` : "";
@@ -211,6 +341,28 @@ export class WorktreeService {
       ...extra,
     });
   }
+}
+
+/** The worktree among `pool` that `cwd` lies in; an error naming where `cwd` is otherwise. */
+async function here(
+  cwd: string,
+  repo: Repo | undefined,
+  pool: readonly WorktreeEntry[],
+): Promise<WorktreeEntry> {
+  const real = await realpath(cwd).catch(() => path.resolve(cwd));
+  const inside = pool
+    .filter((e) => e.path !== e.repo && isInside(real, e.path))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  if (inside) return inside;
+  const where =
+    repo && isInside(real, repo.root)
+      ? `${repo.root} is the main worktree, not a worktree wm manages`
+      : `${cwd} is not inside a worktree wm manages`;
+  throw new RpcError(
+    "InvalidParams",
+    `${where}; name the worktree (\`wm list\` shows them), or run this from inside it`,
+    { reason: "no-current-worktree", cwd },
+  );
 }
 
 /** `WM_CONFIG_DIR` for hooks: the directory of the project file, else the main worktree. */

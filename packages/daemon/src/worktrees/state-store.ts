@@ -17,6 +17,12 @@ const entrySchema = z.object({
   sandbox: z.boolean(),
   /** Agent chosen with `wm add --agent`, instead of the configured one. */
   agent: z.string().optional(),
+  /**
+   * The directory of the nested project file `wm add` used (`pkg/api` for
+   * `pkg/api/.workmux.yaml`), relative to the worktree: the window opens there, and that file
+   * configures it.
+   */
+  subdir: z.string().optional(),
   tmux: z
     .object({ socketPath: z.string(), session: z.string(), window: z.string(), title: z.string() })
     .nullable(),
@@ -36,7 +42,8 @@ export const STATE_FILE = "tracked-worktrees.json";
 export type RebuildEntries = (loss: DocumentLoss) => Promise<WorktreeEntry[]>;
 
 /**
- * The worktrees wm created, with their window and agent status: `tracked-worktrees.json`
+ * The worktrees wm created or opened (a linked worktree made otherwise is stored the first time
+ * wm opens its window; until then it is listed from git alone), with their window and agent status: `tracked-worktrees.json`
  * (`{version: 1, worktrees: [...]}`) in the state directory, rewritten atomically after every
  * change, one change at a time. When the file is missing or unreadable (moved aside), the
  * entries are rebuilt by `rebuild` and written at once.
@@ -105,6 +112,16 @@ export class WorktreeState {
       const updated = { ...current, ...changes };
       entries.set(worktreePath, updated);
       return updated;
+    });
+  }
+
+  /** Stores `entry` unless there is one for its path already; returns the stored one. */
+  adopt(entry: WorktreeEntry): Promise<WorktreeEntry> {
+    return this.#mutate((entries) => {
+      const current = entries.get(entry.path);
+      if (current) return current;
+      entries.set(entry.path, entry);
+      return entry;
     });
   }
 

@@ -1,7 +1,9 @@
+import { realpath } from "node:fs/promises";
 import { type AgentStatus, type ParsedParams, type Result, RpcError } from "@wm/protocol";
 import { callerTmux, socketPathOf, tmuxAt } from "../tmux/client-target.ts";
 import { showStatus } from "../tmux/status-display.ts";
 import type { Tmux } from "../tmux/tmux-client.ts";
+import { isInside } from "./repo.ts";
 import type { WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 import { iconFor, showEntryStatus } from "./window.ts";
@@ -130,10 +132,13 @@ export async function listWorktrees(
   svc: WorktreeService,
   params: { cwd?: string | undefined; all: boolean },
 ): Promise<{ repo: string | null; entries: WorktreeEntry[]; current: WorktreeEntry | undefined }> {
-  const all = await svc.state.all();
   const repo = params.cwd && !params.all ? await svc.repoOf(params.cwd) : undefined;
-  const current = params.cwd ? await svc.entryAt(params.cwd) : undefined;
-  const entries = (repo ? all.filter((e) => e.repo === repo.root) : all).sort((a, b) =>
+  const all = await svc.entries(repo);
+  const real = params.cwd ? await realpath(params.cwd).catch(() => params.cwd) : undefined;
+  const current = real
+    ? all.filter((e) => isInside(real, e.path)).sort((a, b) => b.path.length - a.path.length)[0]
+    : undefined;
+  const entries = all.sort((a, b) =>
     a.repo === b.repo ? a.createdAt.localeCompare(b.createdAt) : a.repo.localeCompare(b.repo),
   );
   return { repo: repo?.root ?? null, entries, current };

@@ -1,14 +1,15 @@
 import path from "node:path";
-import { type AgentStatus, RpcError, type TmuxClient } from "@wm/protocol";
-import type { WmConfig } from "../config/index.ts";
+import { type AgentStatus, type PaneRun, RpcError, type TmuxClient } from "@wm/protocol";
+import type { LoadedConfig, WmConfig } from "../config/index.ts";
 import { callerTmux } from "../tmux/client-target.ts";
 import { installFocusHook, markWindow, showStatus } from "../tmux/status-display.ts";
 import type { Tmux } from "../tmux/tmux-client.ts";
 import { TmuxError } from "../tmux/tmux-client.ts";
 import { openWindow } from "../tmux/windows.ts";
-import { windowSpecs } from "./pane-commands.ts";
 import type { WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
+import { paneRuns, planWindow, type SandboxAsk, tmuxMissingError } from "./window-checks.ts";
+import { windowDir } from "./window-dir.ts";
 import { focusClearCommand, wmInvocation } from "./wm-command.ts";
 
 /** `<window_prefix><handle>`; the prefix may name the project as `{project}`. */
@@ -32,16 +33,36 @@ export async function showEntryStatus(tmux: Tmux, entry: WorktreeEntry, config: 
 
 /**
  * Opens the worktree's window (or session) in the caller's tmux, lays out its panes, tags it,
- * restores its status and installs the focus hook; records where it is.
+ * restores its status and installs the focus hook; records where it is. Checks first (tmux,
+ * a sandboxed pane when the entry is sandboxed, its image): a failed check opens nothing.
  */
 export async function openEntryWindow(
   svc: WorktreeService,
   entry: WorktreeEntry,
-  config: WmConfig,
-  opts: { client: TmuxClient | undefined; background: boolean; promptFile?: string | undefined },
-): Promise<{ entry: WorktreeEntry; panes: string[] }> {
+  loaded: LoadedConfig,
+  opts: {
+    client: TmuxClient | undefined;
+    background: boolean;
+    promptFile?: string | undefined;
+    /** Who asked for the entry's sandbox, for the error when no pane can have one. */
+    ask?: SandboxAsk | undefined;
+  },
+): Promise<{ entry: WorktreeEntry; panes: string[]; runs: PaneRun[] }> {
   const { env, paths } = svc.daemon;
+  const config = loaded.config;
   const wm = wmInvocation(env);
+  const outcome = `no window was opened; the worktree is at ${entry.path}`;
+  const plan = await planWindow(svc.daemon, {
+    loaded,
+    mode: entry.mode,
+    worktree: entry.path,
+    sandbox: entry.sandbox,
+    wm,
+    agent: entry.agent,
+    promptFile: opts.promptFile,
+    ask: opts.ask ?? "record",
+    outcome,
+  });
   try {
     const caller = await callerTmux(opts.client, env);
     const title = windowTitle(config, entry);
@@ -49,18 +70,8 @@ export async function openEntryWindow(
       caller,
       mode: entry.mode,
       title,
-      cwd: entry.path,
-      windows: windowSpecs(
-        {
-          config,
-          worktree: entry.path,
-          sandbox: entry.sandbox,
-          wm,
-          agent: entry.agent,
-          promptFile: opts.promptFile,
-        },
-        entry.mode,
-      ),
+      cwd: await windowDir(entry),
+      windows: plan.windows,
       placement: config.window_placement ?? "after_current",
       background: opts.background,
     });
@@ -76,7 +87,11 @@ export async function openEntryWindow(
       title: opened.windowTitle,
       statusFormat: config.status_format,
     });
-    const updated = (await svc.state.update(entry.path, () => ({ tmux: tmuxRecord }))) ?? entry;
+    // A worktree wm did not make is stored now; the sandbox choice is the one its panes got.
+    await svc.adopt(entry);
+    const updated =
+      (await svc.state.update(entry.path, () => ({ tmux: tmuxRecord, sandbox: entry.sandbox }))) ??
+      entry;
     if (updated.status) await showEntryStatus(caller.tmux, updated, config);
     const hook = focusClearCommand(env, paths.runtimeDir);
     if (hook) await installFocusHook(caller.tmux, opened.session, hook);
@@ -85,9 +100,10 @@ export async function openEntryWindow(
         { runtimeDir: paths.runtimeDir },
         "paths need quoting; focus hook not installed",
       );
-    return { entry: updated, panes: opened.panes };
+    return { entry: updated, panes: opened.panes, runs: paneRuns(plan, opened.panes) };
   } catch (err) {
     if (!(err instanceof TmuxError)) throw err;
+    if (err.missing) throw tmuxMissingError(svc.daemon, outcome);
     throw new RpcError(
       "Unavailable",
       `the tmux window for ${entry.handle} could not be opened: ${err.message}; the worktree is at ${entry.path} — run \`wm open ${entry.handle}\` once tmux works`,

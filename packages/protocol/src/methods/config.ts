@@ -8,6 +8,10 @@ export const configDiagnostic = z.object({
   line: z.number().int().optional(),
   column: z.number().int().optional(),
   message: z.string(),
+  /** `unknown-key`: a key no schema has (a typo, or a key of another tool); it is ignored. */
+  code: z.enum(["unknown-key"]).optional(),
+  /** For an unknown key: the valid key (dotted) it is closest to. */
+  suggestion: z.string().optional(),
 });
 export type ConfigDiagnostic = z.infer<typeof configDiagnostic>;
 
@@ -28,4 +32,21 @@ export const configGet = defineMethod({
     /** Accepted keys that wm does not act on yet. */
     unsupported: z.array(z.string()),
   }),
+});
+
+export const configWarnings = defineMethod({
+  summary:
+    "Config warnings for a directory that have not been shown since their file last changed; what this returns counts as shown.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    /** Absolute directory to resolve the project config from. */
+    cwd: z.string().min(1),
+    /**
+     * The caller is about to start an agent: unknown keys under `sandbox:` are left out (and
+     * not counted as shown), because the command itself refuses them.
+     */
+    startsAgent: z.boolean().default(false),
+  }),
+  /** Empty when the files cannot be loaded: the command that reads them reports why. */
+  result: z.object({ warnings: z.array(configDiagnostic) }),
 });

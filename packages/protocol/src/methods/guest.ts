@@ -60,6 +60,8 @@ export const agentMerge = defineMethod({
     name: branchName.optional(),
     into: branchName.optional(),
     strategy: z.enum(["merge", "rebase", "squash"]).optional(),
+    /** Merge the commits although the worktree has uncommitted changes (they stay there). */
+    ignoreUncommitted: z.boolean().optional(),
   }),
   result: z.object({ branch: z.string(), target: z.string(), commit: z.string() }),
 });

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { MethodSpec, Surface } from "../method.ts";
-import { configGet } from "./config.ts";
+import { configGet, configWarnings } from "./config.ts";
 import { daemonShutdown, daemonStatus } from "./daemon.ts";
 import { doctorRun } from "./doctor.ts";
 import { eventsSubscribe } from "./events.ts";
@@ -23,6 +23,7 @@ export const methods = {
   "daemon.status": daemonStatus,
   "daemon.shutdown": daemonShutdown,
   "config.get": configGet,
+  "config.warnings": configWarnings,
   "doctor.run": doctorRun,
   "events.subscribe": eventsSubscribe,
   "sandbox.run": sandboxRun,

@@ -86,6 +86,19 @@ export const hookRun = z.object({
 });
 export type HookRun = z.infer<typeof hookRun>;
 
+/** One pane of a worktree's window(s): what runs in it and where. */
+export const paneRun = z.object({
+  /** tmux pane id (`%N`). */
+  pane: z.string(),
+  /** The pane's command as configured, agent placeholders expanded; null = a shell. */
+  command: z.string().nullable(),
+  /** In a sandbox, or on the host. */
+  where: z.enum(["sandbox", "host"]),
+  /** The container engine of a sandboxed pane (`docker`, `podman`); null on the host. */
+  backend: z.string().nullable(),
+});
+export type PaneRun = z.infer<typeof paneRun>;
+
 const scope = { cwd: absolutePath };
 
 export const worktreeAdd = defineMethod({
@@ -98,14 +111,17 @@ export const worktreeAdd = defineMethod({
     base: name.optional(),
     /** Overrides `sandbox.enabled` for this worktree's panes. */
     sandbox: z.boolean().optional(),
-    /** Prompt handed to the agent (written to .workmux/PROMPT-<handle>.md in the worktree). */
+    /** Prompt handed to the agent (written to `wm-prompt.md` in the worktree's git admin dir). */
     prompt: z.string().min(1).max(200_000).optional(),
     /** Agent for this worktree's `<agent>` panes instead of the configured one. */
     agent: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "an agent name (letters, digits, . _ -)")
       .optional(),
-    /** When the worktree exists already, open it instead of failing. */
+    /**
+     * When the worktree exists already (made by wm or not), focus its window, or open it again
+     * when it was closed, instead of failing.
+     */
     openIfExists: z.boolean().default(false),
     /** Create the window without switching to it. */
     background: z.boolean().default(false),
@@ -113,8 +129,15 @@ export const worktreeAdd = defineMethod({
   }),
   result: z.object({
     worktree: worktreeSummary,
+    /**
+     * The worktree existed already (`openIfExists`): its window was focused, or opened again
+     * when it had been closed; nothing else was done.
+     */
+    opened: z.boolean(),
     branchCreated: z.boolean(),
     base: z.string().nullable(),
+    /** The remote-tracking branch (`origin/x`) the new local branch was made from and tracks. */
+    tracking: z.string().nullable(),
     files: z.object({
       copied: z.array(z.string()),
       symlinked: z.array(z.string()),
@@ -122,11 +145,14 @@ export const worktreeAdd = defineMethod({
     }),
     hooks: z.array(hookRun),
     panes: z.array(z.string()),
+    /** Each pane in `panes` order: what it runs, sandboxed or on the host. */
+    runs: z.array(paneRun),
   }),
 });
 
 export const worktreeList = defineMethod({
-  summary: "Worktrees wm manages: branch, window, agent status and last activity.",
+  summary:
+    "Worktrees of the repository (every linked worktree git lists, made by wm or not): branch, window, agent status and last activity.",
   surfaces: ["host"],
   params: z.strictObject({ cwd: absolutePath.optional(), all: z.boolean().default(false) }),
   result: z.object({ repo: z.string().nullable(), worktrees: z.array(worktreeSummary) }),
@@ -135,8 +161,22 @@ export const worktreeList = defineMethod({
 export const worktreeOpen = defineMethod({
   summary: "Select a worktree's tmux window, creating it again (with its panes) when it is gone.",
   surfaces: ["host"],
-  params: z.strictObject({ ...scope, name, tmux: tmuxClient.optional() }),
-  result: z.object({ worktree: worktreeSummary, created: z.boolean() }),
+  params: z.strictObject({
+    ...scope,
+    name,
+    /**
+     * Run the agent pane in a sandbox (true) or on the host (false) from now on; absent: as the
+     * worktree was. Refused while its window is open the other way (close it first).
+     */
+    sandbox: z.boolean().optional(),
+    tmux: tmuxClient.optional(),
+  }),
+  result: z.object({
+    worktree: worktreeSummary,
+    created: z.boolean(),
+    /** Each pane of a window opened now (empty when an open window was selected). */
+    runs: z.array(paneRun),
+  }),
 });
 
 export const worktreeClose = defineMethod({
@@ -152,7 +192,8 @@ export const worktreeRemove = defineMethod({
   surfaces: ["host"],
   params: z.strictObject({
     ...scope,
-    name,
+    /** Absent: the worktree `cwd` lies in (an error in the main worktree or outside one). */
+    name: name.optional(),
     force: z.boolean().default(false),
     keepBranch: z.boolean().default(false),
   }),
@@ -173,10 +214,18 @@ export const worktreeMerge = defineMethod({
   surfaces: ["host"],
   params: z.strictObject({
     ...scope,
-    name,
+    /** Absent: the worktree `cwd` lies in (an error in the main worktree or outside one). */
+    name: name.optional(),
     into: name.optional(),
     strategy: mergeStrategy.optional(),
     keep: z.boolean().optional(),
+    /**
+     * Merge the branch's commits although the worktree has uncommitted changes. They are not
+     * merged: they stay in the worktree with `keep`, else they are removed with it.
+     */
+    ignoreUncommitted: z.boolean().optional(),
+    /** Skip the `pre_merge` hooks (git's own hooks never run in a wm merge). */
+    noVerify: z.boolean().optional(),
     /**
      * Apply a merge that changes what wm runs on the host (host-run keys of a `.workmux.yaml`,
      * or the default panes). Without it such a merge fails with ConfirmationRequired, whose
@@ -201,6 +250,11 @@ export const worktreeMerge = defineMethod({
     /** The target branch's commit after the merge. */
     commit: z.string(),
     removed: z.boolean(),
+    /**
+     * With `ignoreUncommitted`: the worktree's uncommitted changes that were not merged
+     * (`git status --porcelain` lines); empty otherwise.
+     */
+    uncommitted: z.array(z.string()),
     hooks: z.array(hookRun),
   }),
 });

@@ -53,7 +53,12 @@ describe("toCreateOptions", () => {
       ["/work/repo/.git", true, "bind"],
     ]);
     expect(o.HostConfig?.NetworkMode).toBeUndefined();
+    expect(o.HostConfig?.Runtime).toBeUndefined();
     expect(o.HostConfig?.PidMode).toBeUndefined();
+  });
+
+  it("runs it with the OCI runtime the spec names", () => {
+    expect(toCreateOptions({ ...spec, ociRuntime: "runsc" }).HostConfig?.Runtime).toBe("runsc");
   });
 
   it("closes stdin on EOF only without a terminal", () => {

@@ -78,6 +78,7 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
       ...(spec.cpus !== undefined ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
       ExtraHosts: [...(spec.extraHosts ?? [])],
       ...(spec.networkMode !== undefined ? { NetworkMode: spec.networkMode } : {}),
+      ...(spec.ociRuntime !== undefined ? { Runtime: spec.ociRuntime } : {}),
       Init: true,
     },
   };

@@ -56,6 +56,15 @@ export class DockerBackend implements ContainerBackend {
     }
   }
 
+  async runtimes(): Promise<string[]> {
+    try {
+      const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
+      return Object.keys(info.Runtimes ?? {}).sort();
+    } catch (err) {
+      throw this.fail("list the engine's OCI runtimes", err);
+    }
+  }
+
   async create(spec: ContainerSpec): Promise<string> {
     const what = `create container ${spec.name}`;
     try {
