@@ -75,6 +75,16 @@ describe("daemon lifecycle through the CLI", () => {
     expect(alive).toEqual([...pids]);
   });
 
+  it("clients that find no daemon at once spawn one daemon between them, not one each", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => runWm(["sandbox", "list", "--json"], { env: home.env })),
+    );
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    // Every daemon process writes a line when it starts, the winner and each loser alike.
+    const started = new Set((await fs.readFile(home.logFile, "utf8")).match(/"pid":\d+/g) ?? []);
+    expect([...started]).toEqual([`"pid":${(await registration()).pid}`]);
+  });
+
   it("recovers from kill -9: the stale socket is cleaned and a new daemon serves", async () => {
     await runWm(["daemon", "start"], { env: home.env });
     const first = (await registration()).pid;

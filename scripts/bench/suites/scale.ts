@@ -46,9 +46,9 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, limit
   }
 }
 
-/** An agent reporting status every half second until its worktree holds `.bench-stop`. */
+/** An agent reporting status every two seconds until its worktree holds `.bench-stop`. */
 const AGENT = (wt: string) =>
-  `n=0; f=0; while [ ! -e ${wt}/.bench-stop ]; do wm status set working >/dev/null 2>&1 || f=$((f+1)); n=$((n+1)); sleep 0.5; done; echo "calls=$n failed=$f"; exit 7`;
+  `n=0; f=0; while [ ! -e ${wt}/.bench-stop ]; do wm status set working >/dev/null 2>&1 || f=$((f+1)); n=$((n+1)); sleep 2; done; echo "calls=$n failed=$f"; exit 7`;
 
 const FLOOD = `
 use IO::Socket::UNIX;

@@ -5,6 +5,7 @@ import { ExitCode } from "../exit-codes.ts";
 import { tailFile } from "./log-tail.ts";
 import { DaemonConnectionLostError, DaemonNotRunningError, RpcClient } from "./rpc-client.ts";
 import { spawnDaemon } from "./spawn-daemon.ts";
+import { alive, takeSpawnLock } from "./spawn-lock.ts";
 
 export interface ConnectOptions {
   paths: WmPaths;
@@ -37,15 +38,48 @@ async function startFailure(paths: WmPaths, reason: string): Promise<CliError> {
   );
 }
 
-/** Start the daemon and wait, bounded, until it answers. */
+/**
+ * Start the daemon and wait, bounded, until it answers. When another client is already
+ * spawning one, wait for that one instead (and spawn only if its spawner dies first).
+ */
 export async function startAndWait(opts: ConnectOptions, client: RpcClient): Promise<void> {
   const timeoutMs = opts.startTimeoutMs ?? Number(opts.env.WM_START_TIMEOUT_MS ?? 10_000);
+  const deadline = Date.now() + timeoutMs;
+  const lockFile = `${opts.paths.lockFile}.spawn`;
+  for (;;) {
+    const lock = await takeSpawnLock(lockFile);
+    if (!("heldBy" in lock)) {
+      try {
+        return await spawnAndWait(opts, client, deadline, timeoutMs);
+      } finally {
+        await lock.release();
+      }
+    }
+    while (alive(lock.heldBy) && Date.now() < deadline) {
+      if (await answers(client)) return;
+      await sleep(50);
+    }
+    if (await answers(client)) return;
+    if (Date.now() >= deadline)
+      throw await startFailure(
+        opts.paths,
+        `the daemon another wm started (pid ${lock.heldBy}) did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      );
+  }
+}
+
+async function spawnAndWait(
+  opts: ConnectOptions,
+  client: RpcClient,
+  deadline: number,
+  timeoutMs: number,
+): Promise<void> {
+  if (await answers(client)) return;
   const spawned = await spawnDaemon(opts.paths, opts.env);
   let exitCode: number | null | undefined;
   void spawned.exited.then((code) => {
     exitCode = code;
   });
-  const deadline = Date.now() + timeoutMs;
   let delay = 10;
   while (Date.now() < deadline) {
     if (await answers(client)) return;

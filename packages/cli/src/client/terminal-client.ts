@@ -28,8 +28,6 @@ export interface TerminalOptions {
 
 /** After losing the daemon, give whoever stopped it (`wm daemon restart`) this long to start the next one. */
 const RESTART_GRACE_MS = 3000;
-/** Clients that lost their daemon together start the next one spread over this long. */
-const START_SPREAD_MS = 250;
 /** The WebSocket close code of a daemon that is shutting down. */
 const GOING_AWAY = 1001;
 
@@ -47,14 +45,6 @@ async function openWs(
       if (Date.now() >= deadline) break;
       await sleep(100);
     }
-  }
-  // Every client of a crashed daemon gets here at once: a random moment apart, most of them
-  // find the first one's daemon answering instead of spawning one more to lose the race.
-  await sleep(Math.random() * START_SPREAD_MS);
-  try {
-    return await WsRpc.open(opts.paths.socketPath, handlers);
-  } catch (err) {
-    if (!(err instanceof DaemonNotRunningError)) throw err;
   }
   const client = new RpcClient(opts.paths.socketPath);
   try {

@@ -1,0 +1,36 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { takeSpawnLock } from "./spawn-lock.ts";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "wm-spawn-lock-"));
+});
+afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+describe("the spawn lock", () => {
+  it("is held by one client; the next is told who holds it, and takes it once released", async () => {
+    const file = path.join(dir, "daemon.lock.spawn");
+    const first = await takeSpawnLock(file);
+    expect("heldBy" in first).toBe(false);
+    expect(await takeSpawnLock(file)).toEqual({ heldBy: process.pid });
+    if (!("heldBy" in first)) await first.release();
+    const second = await takeSpawnLock(file);
+    expect("heldBy" in second).toBe(false);
+  });
+
+  it("is taken over from a holder that died, or from a file that names no process", async () => {
+    const file = path.join(dir, "daemon.lock.spawn");
+    await fs.writeFile(file, "2147483646\n");
+    expect("heldBy" in (await takeSpawnLock(file))).toBe(false);
+    await fs.writeFile(file, "garbage\n");
+    expect("heldBy" in (await takeSpawnLock(file))).toBe(false);
+  });
+
+  it("is not needed before the runtime directory exists", async () => {
+    const lock = await takeSpawnLock(path.join(dir, "missing", "daemon.lock.spawn"));
+    expect("heldBy" in lock).toBe(false);
+  });
+});
