@@ -29,8 +29,11 @@ describe("the spawn lock", () => {
     expect("heldBy" in (await takeSpawnLock(file))).toBe(false);
   });
 
-  it("is not needed before the runtime directory exists", async () => {
-    const lock = await takeSpawnLock(path.join(dir, "missing", "daemon.lock.spawn"));
+  it("makes the runtime directory on a first start, owner-only, so racing clients share it", async () => {
+    const file = path.join(dir, "run", "wm", "daemon.lock.spawn");
+    const lock = await takeSpawnLock(file);
     expect("heldBy" in lock).toBe(false);
+    expect((await fs.stat(path.dirname(file))).mode & 0o777).toBe(0o700);
+    expect(await takeSpawnLock(file)).toEqual({ heldBy: process.pid });
   });
 });

@@ -1,4 +1,5 @@
 import { constants, promises as fs } from "node:fs";
+import path from "node:path";
 
 /**
  * Held by the one client that spawns a daemon, so that clients which lost their daemon
@@ -21,8 +22,16 @@ export async function takeSpawnLock(file: string): Promise<SpawnLock | { heldBy:
       return { release: () => fs.rm(file, { force: true }) };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      // No runtime directory yet: the daemon makes it; nobody else can be spawning either.
-      if (code === "ENOENT") return { release: async () => undefined };
+      if (code === "ENOENT") {
+        // A first start: make the runtime directory as the daemon would (owner-only; the
+        // daemon still checks it), so that the racing clients share one lock in it.
+        const made = await fs
+          .mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+          .then(() => true)
+          .catch(() => false);
+        if (made) continue;
+        return { release: async () => undefined };
+      }
       if (code !== "EEXIST") throw err;
     }
     const holder = await holderOf(file);
