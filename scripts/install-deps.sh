@@ -18,7 +18,8 @@ usage() {
 usage: scripts/install-deps.sh [--with-podman] [--with-qemu] [--dry-run]
 
 Installs what is missing of: pnpm 10 (npm install -g), and from Debian's
-packages git, tmux, docker.io, debootstrap, bubblewrap, ca-certificates.
+packages git, tmux, docker.io, debootstrap, bubblewrap, ca-certificates, zsh, fish
+(the shells whose completion scripts the tests drive).
   --with-podman  also podman, runc, catatonit, uidmap, slirp4netns, fuse-overlayfs
   --with-qemu    also qemu-system-x86, qemu-utils
   --dry-run      only print what is missing (exit 0 when nothing is)
@@ -66,6 +67,8 @@ satisfied() {
     debootstrap) have debootstrap ;;
     bubblewrap) have bwrap ;;
     ca-certificates) [[ -s /etc/ssl/certs/ca-certificates.crt ]] ;;
+    zsh) have zsh ;;
+    fish) have fish ;;
     podman) have podman ;;
     runc) have runc ;;
     uidmap) have newuidmap && have newgidmap ;;
@@ -108,7 +111,7 @@ NEED_PNPM=0
 main() {
   parse_args "$@"
 
-  local -a wanted=(git tmux docker.io debootstrap bubblewrap ca-certificates)
+  local -a wanted=(git tmux docker.io debootstrap bubblewrap ca-certificates zsh fish)
   if [[ "$WITH_PODMAN" -eq 1 ]]; then
     wanted+=(podman runc catatonit uidmap slirp4netns fuse-overlayfs)
   fi

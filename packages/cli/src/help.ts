@@ -26,14 +26,15 @@ export function renderHelp(path: readonly string[], cmd: CommandSpec, isRoot: bo
     .map((a) => (a.variadic ? `[-- ${a.name}...]` : a.required ? `<${a.name}>` : `[${a.name}]`))
     .join(" ");
   const usage = cmd.subcommands
-    ? `${path.join(" ")} <command>`
+    ? `${path.join(" ")} ${cmd.run ? `[options]\n       ${path.join(" ")} ` : ""}<command>`
     : `${path.join(" ")} [options]${args ? ` ${args}` : ""}`;
   lines.push(cmd.summary, "", `Usage: ${usage}`);
   if (cmd.description) lines.push("", cmd.description);
   if (cmd.subcommands) {
     lines.push("", "Commands:");
-    const width = Math.max(...cmd.subcommands.map((s) => s.name.length));
-    for (const s of cmd.subcommands) lines.push(`  ${s.name.padEnd(width)}  ${s.summary}`);
+    const names = (s: CommandSpec) => [s.name, ...(s.aliases ?? [])].join(", ");
+    const width = Math.max(...cmd.subcommands.map((s) => names(s).length));
+    for (const s of cmd.subcommands) lines.push(`  ${names(s).padEnd(width)}  ${s.summary}`);
   }
   if (cmd.args && cmd.args.length > 0) {
     lines.push("", "Arguments:");

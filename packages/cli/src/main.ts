@@ -24,7 +24,7 @@ function resolveCommand(argv: readonly string[]): Resolved {
   while (command.subcommands && i < argv.length) {
     const word = argv[i] as string;
     if (word.startsWith("-")) break;
-    const next = command.subcommands.find((s) => s.name === word);
+    const next = command.subcommands.find((s) => s.name === word || s.aliases?.includes(word));
     if (!next) {
       throw new UsageError(
         `unknown command "${[...path.slice(1), word].join(" ")}"`,

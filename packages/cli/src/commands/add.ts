@@ -5,6 +5,7 @@ import { showConfigWarnings } from "../config-warnings.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
+import { agentsFrom, promptFromStdin, renderPrompt } from "../worktree/add-prompt.ts";
 import { explain, renderHooks, renderRuns } from "../worktree/render.ts";
 import { tmuxClientFromEnv } from "../worktree/tmux-env.ts";
 import { defineCommand } from "./spec.ts";
@@ -13,8 +14,35 @@ import { defineCommand } from "./spec.ts";
 function branchLine(r: Result<"worktree.add">): string {
   const { branch } = r.worktree;
   if (r.opened) return `existing worktree, branch ${branch}`;
+  if (r.pr) return `pull request #${r.pr.number} from ${r.pr.remote} as new branch ${branch}`;
   if (r.tracking) return `checked out ${r.tracking} as ${branch}, tracking it`;
   return r.branchCreated ? `new branch ${branch} from ${r.base}` : `existing branch ${branch}`;
+}
+
+function render(r: Result<"worktree.add">): string {
+  return [
+    `${r.opened ? "opened" : "created"} ${r.worktree.path}`,
+    `  ${branchLine(r)}`,
+    ...(r.carried
+      ? [
+          `  carried over ${r.carried.tracked.length} changed and ${r.carried.untracked.length} untracked file(s) (they stay where they were too)`,
+        ]
+      : []),
+    ...r.files.copied.map((f) => `  copied ${f}`),
+    ...r.files.symlinked.map((f) => `  symlinked ${f}`),
+    ...r.files.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
+    ...renderHooks(r.hooks).map((l) => `  ${l}`),
+    ...(r.hooksSkipped > 0
+      ? [`  post_create hooks skipped (--no-hooks): ${r.hooksSkipped} not run`]
+      : []),
+    ...(r.promptFile && r.promptFileOnly
+      ? [`  prompt written to ${r.promptFile} (prompt_file_only: not passed to the agent)`]
+      : []),
+    r.worktree.window
+      ? `  window ${r.worktree.window.name} (${r.worktree.window.id})${r.panes.length > 0 ? `, ${r.panes.length} pane(s)` : ""}`
+      : "  no window",
+    ...renderRuns(r.runs).map((l) => `  ${l}`),
+  ].join("\n");
 }
 
 export const addCommand = defineCommand({
@@ -45,9 +73,20 @@ export const addCommand = defineCommand({
     "engine lacks, network.policy: deny, …) or an unknown key under sandbox: stops it first too,",
     "naming the key and its file (exit 5). Config warnings are printed on stderr, once per change",
     "of the file.",
+    "",
+    'Without -p/-P, a prompt piped in is read (`echo "do x" | wm add b`; at most 200000 bytes;',
+    "empty means none). -n N / --foreach VAR=a,b start one agent per number or value, in",
+    "worktrees BRANCH-1, BRANCH-2, …, each prompt with {{ index }} and {{ VAR }} replaced (plain",
+    "text, nothing evaluated). With prompt_file_only: true the prompt file is written but not",
+    "passed to the agent.",
   ].join("\n"),
   json: true,
-  args: [{ name: "branch", description: "branch to create or check out", required: true }],
+  args: [
+    {
+      name: "branch",
+      description: "branch to create or check out (with --pr: default pr-N)",
+    },
+  ],
   options: {
     base: { type: "string", valueName: "REF", description: "start a new branch from REF" },
     sandbox: {
@@ -70,8 +109,44 @@ export const addCommand = defineCommand({
     },
     agent: {
       type: "string",
+      short: "a",
       valueName: "NAME",
       description: "agent for this worktree instead of the configured one",
+    },
+    name: {
+      type: "string",
+      valueName: "NAME",
+      description: "worktree and window name instead of the one derived from the branch",
+    },
+    "no-hooks": { type: "boolean", description: "do not run the post_create hooks" },
+    count: {
+      type: "string",
+      short: "n",
+      valueName: "N",
+      description:
+        "start N agents, worktrees <branch>-1..N; {{ index }} in the prompt is each one's number",
+    },
+    foreach: {
+      type: "string",
+      valueName: "VAR=a,b,c",
+      description:
+        "one agent per value, worktrees <branch>-1..; {{ VAR }} in the prompt is its value",
+    },
+    "with-changes": {
+      type: "boolean",
+      description:
+        "carry the uncommitted changes (and untracked files) of this worktree over; they stay here too",
+    },
+    pr: {
+      type: "string",
+      valueName: "N",
+      description: "check out pull request N's head (fetched from origin) as BRANCH, default pr-N",
+    },
+    layout: {
+      type: "string",
+      short: "l",
+      valueName: "NAME",
+      description: "lay the window out with layouts.NAME instead of panes",
     },
     "open-if-exists": {
       type: "boolean",
@@ -87,44 +162,83 @@ export const addCommand = defineCommand({
     if (typeof ctx.options.prompt === "string" && typeof ctx.options["prompt-file"] === "string") {
       throw new UsageError("-p/--prompt and -P/--prompt-file exclude each other");
     }
-    let prompt = typeof ctx.options.prompt === "string" ? ctx.options.prompt : undefined;
-    if (typeof ctx.options["prompt-file"] === "string") {
-      const file = path.resolve(ctx.cwd, ctx.options["prompt-file"]);
+    const str = (key: string) =>
+      typeof ctx.options[key] === "string" ? (ctx.options[key] as string) : undefined;
+    let prompt = str("prompt");
+    if (str("prompt-file") !== undefined) {
+      const file = path.resolve(ctx.cwd, str("prompt-file") as string);
       prompt = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
         throw new UsageError(`cannot read the prompt file ${file}: ${err.code ?? err.message}`);
       });
     }
+    const pr = str("pr");
+    if (pr !== undefined && !/^[1-9]\d{0,8}$/.test(pr))
+      throw new UsageError(`--pr takes a pull request number, not "${pr}"`);
+    const branch = (ctx.args[0] as string | undefined) ?? (pr ? `pr-${pr}` : undefined);
+    if (!branch)
+      throw new UsageError("missing argument <branch> (it may be left out only with --pr)");
+    const agents = agentsFrom(str("count"), str("foreach"));
+    if (agents) {
+      for (const [flag, given] of [
+        ["--name", str("name") !== undefined],
+        ["--open-if-exists", ctx.options["open-if-exists"] === true],
+        ["--pr", pr !== undefined],
+      ] as const) {
+        if (given)
+          throw new UsageError(
+            `${flag} names one worktree; it cannot be combined with -n/--count or --foreach, which make several`,
+          );
+      }
+    }
+    if (prompt === undefined) prompt = await promptFromStdin();
     const tmux = tmuxClientFromEnv(ctx.env);
     await showConfigWarnings(ctx, { startsAgent: true });
-    const res = await ctx
-      .daemon((c) =>
-        c.call("worktree.add", {
-          cwd: ctx.cwd,
-          branch: ctx.args[0] as string,
-          ...(typeof ctx.options.base === "string" ? { base: ctx.options.base } : {}),
-          ...(sandbox !== undefined ? { sandbox } : {}),
-          background: ctx.options.background === true,
-          openIfExists: ctx.options["open-if-exists"] === true,
-          ...(prompt ? { prompt } : {}),
-          ...(typeof ctx.options.agent === "string" ? { agent: ctx.options.agent } : {}),
-          ...(tmux ? { tmux } : {}),
-        }),
-      )
-      .catch(explain);
-    report(ctx, res, (r) =>
-      [
-        `${r.opened ? "opened" : "created"} ${r.worktree.path}`,
-        `  ${branchLine(r)}`,
-        ...r.files.copied.map((f) => `  copied ${f}`),
-        ...r.files.symlinked.map((f) => `  symlinked ${f}`),
-        ...r.files.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
-        ...renderHooks(r.hooks).map((l) => `  ${l}`),
-        r.worktree.window
-          ? `  window ${r.worktree.window.name} (${r.worktree.window.id})${r.panes.length > 0 ? `, ${r.panes.length} pane(s)` : ""}`
-          : "  no window",
-        ...renderRuns(r.runs).map((l) => `  ${l}`),
-      ].join("\n"),
-    );
+    const add = (one: { branch: string; prompt: string | undefined; background: boolean }) =>
+      ctx
+        .daemon((c) =>
+          c.call("worktree.add", {
+            cwd: ctx.cwd,
+            branch: one.branch,
+            ...(str("base") !== undefined ? { base: str("base") } : {}),
+            ...(sandbox !== undefined ? { sandbox } : {}),
+            background: one.background,
+            openIfExists: ctx.options["open-if-exists"] === true,
+            ...(one.prompt ? { prompt: one.prompt } : {}),
+            ...(str("agent") !== undefined ? { agent: str("agent") } : {}),
+            ...(str("name") !== undefined ? { name: str("name") } : {}),
+            noHooks: ctx.options["no-hooks"] === true,
+            withChanges: ctx.options["with-changes"] === true,
+            ...(pr !== undefined ? { pr: Number(pr) } : {}),
+            ...(str("layout") !== undefined ? { layout: str("layout") } : {}),
+            ...(tmux ? { tmux } : {}),
+          }),
+        )
+        .catch(explain);
+    const background = ctx.options.background === true;
+    if (!agents) {
+      report(ctx, await add({ branch, prompt, background }), render);
+      return ExitCode.Ok;
+    }
+    // Every prompt is rendered first: a bad placeholder stops the command before anything is made.
+    const plans = agents.map((a) => ({
+      branch: `${branch}-${a.index}`,
+      prompt: prompt === undefined ? undefined : renderPrompt(prompt, a),
+      // The first window is switched to (unless -b); the others open behind it.
+      background: background || a.index > 1,
+    }));
+    const made: Result<"worktree.add">[] = [];
+    for (const plan of plans) {
+      try {
+        made.push(await add(plan));
+      } catch (err) {
+        if (made.length > 0 && !ctx.json)
+          ctx.io.stderr.write(
+            `${made.length} of ${plans.length} agents were started (${made.map((r) => r.worktree.handle).join(", ")}); the next one failed:\n`,
+          );
+        throw err;
+      }
+    }
+    report(ctx, { agents: made }, (r) => r.agents.map(render).join("\n"));
     return ExitCode.Ok;
   },
 });

@@ -6,6 +6,7 @@ import { defineCommand } from "./spec.ts";
 
 export const listCommand = defineCommand({
   name: "list",
+  aliases: ["ls"],
   summary: "List the repository's worktrees: branch, agent status, window, last activity",
   description: [
     "Shows the worktrees of the repository you are in (all of them outside a repository, or with",

@@ -7,6 +7,7 @@ import { defineCommand } from "./spec.ts";
 
 export const rmCommand = defineCommand({
   name: "rm",
+  aliases: ["remove"],
   summary: "Remove a worktree, its window and its branch",
   description: [
     "Without NAME, removes the worktree you are in. Refuses when the worktree has uncommitted",

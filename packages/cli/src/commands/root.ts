@@ -3,6 +3,7 @@ import { configCommand } from "./config.ts";
 import { daemonCommand } from "./daemon.ts";
 import { dashboardCommand } from "./dashboard.ts";
 import { doctorCommand } from "./doctor.ts";
+import { initCommand } from "./init.ts";
 import { sandboxCommand } from "./sandbox.ts";
 import { defineCommand } from "./spec.ts";
 import { workflowCommands } from "./workflow.ts";
@@ -14,5 +15,10 @@ export const rootCommand = defineCommand({
   subcommands: [sandboxCommand, daemonCommand, configCommand, doctorCommand, completionsCommand],
 });
 Object.assign(rootCommand, {
-  subcommands: [...workflowCommands, dashboardCommand, ...(rootCommand.subcommands ?? [])],
+  subcommands: [
+    ...workflowCommands,
+    dashboardCommand,
+    initCommand,
+    ...(rootCommand.subcommands ?? []),
+  ],
 });

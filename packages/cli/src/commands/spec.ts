@@ -39,6 +39,8 @@ export interface CommandContext {
 
 export interface CommandSpec {
   name: string;
+  /** Other names the command answers to (`ls` for `list`); help and completions show them. */
+  aliases?: readonly string[];
   summary: string;
   /** Longer text shown under the usage line in `--help`. */
   description?: string;

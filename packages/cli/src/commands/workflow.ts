@@ -1,9 +1,12 @@
 import { addCommand } from "./add.ts";
 import { closeCommand } from "./close.ts";
+import { lastDoneCommand } from "./last-done.ts";
 import { listCommand } from "./list.ts";
 import { mergeCommand } from "./merge.ts";
 import { openCommand } from "./open.ts";
+import { pathCommand } from "./path.ts";
 import { rmCommand } from "./rm.ts";
+import { captureCommand, sendCommand } from "./send.ts";
 import { setupCommand } from "./setup.ts";
 import type { CommandSpec } from "./spec.ts";
 import { statusCommand } from "./status.ts";
@@ -19,5 +22,9 @@ export const workflowCommands: readonly CommandSpec[] = [
   rmCommand,
   statusCommand,
   waitCommand,
+  lastDoneCommand,
+  pathCommand,
+  sendCommand,
+  captureCommand,
   setupCommand,
 ];

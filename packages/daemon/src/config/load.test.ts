@@ -42,11 +42,6 @@ const UNSUPPORTED_IN_FULL_FIXTURE = [
   "dashboard.worktree_columns",
   "dashboard.worktree_label",
   "default_session",
-  "hook_shell",
-  "layouts.focus.panes",
-  "layouts.review.panes",
-  "merge_keep",
-  "prompt_file_only",
   "sandbox.agent_config_dir",
   "sandbox.container.cap_add",
   "sandbox.container.devices",
@@ -111,7 +106,6 @@ const UNSUPPORTED_IN_FULL_FIXTURE = [
   "theme.custom.warning",
   "theme.mode",
   "theme.scheme",
-  "window_placement",
 ];
 
 describe("loadConfig with every documented key set", () => {

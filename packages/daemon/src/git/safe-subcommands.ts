@@ -16,7 +16,8 @@ const GUARDS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Built-ins the daemon may run. Anything else would make git look up `alias.<name>` or a
- * `git-<name>` program; network commands (but `fetch` from a local repository the daemon wrote),
+ * `git-<name>` program; network commands (but `fetch` from a repository given as a path or an
+ * https/http/file URL: the daemon's own shadow repositories, `wm add --pr`),
  * `submodule`, `rebase`, `difftool` and `mergetool` run configured programs by design and stay
  * out until someone thinks them through.
  */
@@ -62,6 +63,7 @@ const ALLOWED = new Set([
   "rm",
   "show",
   "show-ref",
+  "stash",
   "status",
   "switch",
   "symbolic-ref",
@@ -99,5 +101,30 @@ export function guardArgs(args: readonly string[]): string[] {
       "without --force git runs `status --ignore-submodules=none` in a child on paths read from the worktree's own files; check it with status first, then remove with --force",
     );
   }
+  if (sub === "stash" && (rest[0] !== "create" || rest.length > 1)) {
+    throw new UnsafeGitCommandError(
+      args,
+      "only `stash create` (which writes a commit object and changes no ref or file) is allowed",
+    );
+  }
+  if (sub === "fetch") {
+    const repository = fetchRepository(rest);
+    if (!repository || !/^(\/|https?:\/\/|file:\/\/)/.test(repository)) {
+      throw new UnsafeGitCommandError(
+        args,
+        "fetch takes the repository as an absolute path or an https/http/file URL, never a remote name (remote.<name>.* settings such as uploadpack and vcs run programs)",
+      );
+    }
+  }
   return [sub, ...(GUARDS[sub] ?? []), ...rest];
+}
+
+/** The repository argument of `fetch` (its first argument that is not an option). */
+function fetchRepository(rest: readonly string[]): string | undefined {
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] as string;
+    if (arg === "--") return rest[i + 1];
+    if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
 }

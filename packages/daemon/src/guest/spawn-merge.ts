@@ -68,6 +68,8 @@ export const agentSpawn: Handler<"agent.spawn"> = async (params, call) => {
     sandbox: true,
     background: true,
     openIfExists: false,
+    noHooks: false,
+    withChanges: false,
     ...(tmux ? { tmux } : {}),
   });
   return { handle: res.worktree.handle, branch: res.worktree.branch, path: res.worktree.path };

@@ -1,4 +1,5 @@
 import type { HandlerTable } from "../rpc/dispatch.ts";
+import { configFiles } from "./config-files.ts";
 import { configGet } from "./config-get.ts";
 import { configWarnings } from "./config-warnings.ts";
 import { daemonShutdown } from "./daemon-shutdown.ts";
@@ -17,10 +18,13 @@ import { sandboxInitDockerfile } from "./sandbox-init-dockerfile.ts";
 import { sandboxAttach, sandboxRun } from "./sandbox-stream.ts";
 import { worktreeAdd } from "./worktree-add.ts";
 import { worktreeClose } from "./worktree-close.ts";
+import { worktreeFind } from "./worktree-find.ts";
+import { worktreeLastDone } from "./worktree-last-done.ts";
 import { worktreeList } from "./worktree-list.ts";
 import { worktreeMerge } from "./worktree-merge.ts";
 import { worktreeOpen } from "./worktree-open.ts";
 import { worktreeRemove } from "./worktree-remove.ts";
+import { worktreeCapture, worktreeSend } from "./worktree-send.ts";
 import { worktreeStatus } from "./worktree-status.ts";
 import { worktreeStatusSet } from "./worktree-status-set.ts";
 
@@ -29,6 +33,7 @@ export const hostHandlers: HandlerTable = {
   "daemon.shutdown": daemonShutdown,
   "config.get": configGet,
   "config.warnings": configWarnings,
+  "config.files": configFiles,
   "doctor.run": doctorRun,
   "events.subscribe": eventsSubscribe,
   "sandbox.run": sandboxRun,
@@ -48,4 +53,8 @@ export const hostHandlers: HandlerTable = {
   "worktree.merge": worktreeMerge,
   "worktree.statusSet": worktreeStatusSet,
   "worktree.status": worktreeStatus,
+  "worktree.find": worktreeFind,
+  "worktree.send": worktreeSend,
+  "worktree.capture": worktreeCapture,
+  "worktree.lastDone": worktreeLastDone,
 };

@@ -10,12 +10,19 @@ import {
 } from "@wm/protocol";
 import type { SafeGit } from "../git/safe-git.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
+import { applyChanges, captureChanges, fetchPullRequest, withLayout } from "./add-options.ts";
 import { planBranch, worktreeAddArgs } from "./branch-plan.ts";
 import { applyFileOps } from "./file-ops.ts";
 import { checkedOut, currentBranch, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { withExclusiveLock } from "./lock.ts";
-import { assertBranchName, handleFor, worktreeBaseDir, worktreePathFor } from "./names.ts";
+import {
+  assertBranchName,
+  handleFor,
+  handleFromName,
+  worktreeBaseDir,
+  worktreePathFor,
+} from "./names.ts";
 import { writePromptFile } from "./prompt-file.ts";
 import { gitOk, mainGit, type Repo, requireRepo } from "./repo.ts";
 import { selectWindow, withSandboxChoice } from "./select-window.ts";
@@ -100,6 +107,11 @@ async function openExisting(
     tracking: null,
     files: { copied: [], symlinked: [], skipped: [] },
     hooks: [],
+    hooksSkipped: 0,
+    carried: null,
+    pr: null,
+    promptFile: null,
+    promptFileOnly: false,
     panes: opened.panes,
     runs: opened.runs,
   };
@@ -112,15 +124,30 @@ export async function addWorktree(
   const { daemon } = svc;
   const repo: Repo = await requireRepo(params.cwd, await svc.known());
   assertBranchName(params.branch);
-  const { loaded, subdir } = await svc.configAt(repo, params.cwd);
+  const { loaded: configured, subdir } = await svc.configAt(repo, params.cwd);
+  const loaded = withLayout(configured, params.layout);
   const config = loaded.config;
   const git = mainGit(repo, daemon.env);
-  const plan = await planBranch(git, params.branch);
-  const handle = handleFor(plan.branch, config.worktree_naming, config.worktree_prefix);
+  if (params.pr !== undefined && params.openIfExists)
+    throw new RpcError("InvalidParams", "--pr and --open-if-exists exclude each other");
+  if (params.withChanges && params.openIfExists)
+    throw new RpcError("InvalidParams", "--with-changes and --open-if-exists exclude each other");
+  if (params.pr !== undefined && params.base)
+    throw new RpcError(
+      "InvalidParams",
+      "--pr checks out the pull request's head; --base does not apply",
+    );
+  const plan =
+    params.pr !== undefined
+      ? { kind: "existing" as const, branch: params.branch }
+      : await planBranch(git, params.branch);
+  const handle = params.name
+    ? handleFromName(params.name)
+    : handleFor(plan.branch, config.worktree_naming, config.worktree_prefix);
   const base = worktreeBaseDir(config.worktree_dir, repo.root, daemon.homedir);
   const target = worktreePathFor(base, handle);
   /** The branch this call creates, deleted again when the add fails. */
-  const created = plan.kind === "existing" ? undefined : plan.branch;
+  const created = plan.kind === "existing" && params.pr === undefined ? undefined : plan.branch;
   const busy = `another \`wm add\` of "${handle}" in ${repo.root} is in progress`;
   const sandbox = params.sandbox ?? config.sandbox.enabled;
   const ask = params.sandbox === undefined ? "config" : "flag";
@@ -142,7 +169,7 @@ export async function addWorktree(
         `${target} already exists; remove it or choose another branch name`,
       );
     }
-    if (plan.kind === "existing") {
+    if (plan.kind === "existing" && params.pr === undefined) {
       const at = (await checkedOut(git)).get(plan.branch);
       if (at)
         throw new RpcError("Conflict", `branch "${plan.branch}" is already checked out at ${at}`);
@@ -169,6 +196,10 @@ export async function addWorktree(
       ask,
       outcome: "nothing was created",
     });
+    const changes = params.withChanges
+      ? await captureChanges(repo, await svc.entries(repo), params.cwd, daemon.env)
+      : undefined;
+    const pr = params.pr !== undefined ? await fetchPullRequest(git, params.pr, plan.branch) : null;
     await mkdir(base, { recursive: true });
     try {
       await gitOk(
@@ -186,28 +217,36 @@ export async function addWorktree(
     let hooks: Result<"worktree.add">["hooks"];
     try {
       const record = await recordWorktree(target, { env: daemon.env as NodeJS.ProcessEnv });
+      if (changes)
+        await applyChanges(
+          { path: record.worktreePath, adminDir: record.adminDir, commonDir: record.commonDir },
+          changes,
+          daemon.env,
+        );
       files = await applyFileOps({
         mainRoot: repo.root,
         worktree: record.worktreePath,
         copy: config.files?.copy ?? [],
         symlink: config.files?.symlink ?? [],
       });
-      hooks = await runHooks(
-        {
-          hook: "post_create",
-          commands: config.post_create ?? [],
-          shell: config.hook_shell ?? DEFAULT_HOOK_SHELL,
-          cwd: await windowDir({ path: record.worktreePath, subdir }),
-          env: daemon.env,
-          vars: {
-            WM_HANDLE: handle,
-            WM_WORKTREE_PATH: record.worktreePath,
-            WM_PROJECT_ROOT: repo.root,
-            WM_CONFIG_DIR: configDirOf(loaded, repo.root),
-          },
-        },
-        "the worktree was removed again",
-      );
+      hooks = params.noHooks
+        ? []
+        : await runHooks(
+            {
+              hook: "post_create",
+              commands: config.post_create ?? [],
+              shell: config.hook_shell ?? DEFAULT_HOOK_SHELL,
+              cwd: await windowDir({ path: record.worktreePath, subdir }),
+              env: daemon.env,
+              vars: {
+                WM_HANDLE: handle,
+                WM_WORKTREE_PATH: record.worktreePath,
+                WM_PROJECT_ROOT: repo.root,
+                WM_CONFIG_DIR: configDirOf(loaded, repo.root),
+              },
+            },
+            "the worktree was removed again",
+          );
       await daemon.worktreeRecords.remember(record);
       const now = new Date().toISOString();
       entry = await svc.state.put({
@@ -220,6 +259,7 @@ export async function addWorktree(
         mode: config.mode,
         sandbox,
         ...(params.agent ? { agent: params.agent } : {}),
+        ...(params.layout ? { layout: params.layout } : {}),
         ...(subdir ? { subdir } : {}),
         tmux: null,
         status: null,
@@ -236,7 +276,8 @@ export async function addWorktree(
     const opened = await openEntryWindow(svc, entry, loaded, {
       client: params.tmux,
       background: params.background,
-      promptFile,
+      // prompt_file_only: the file is written, the agent is not handed it.
+      promptFile: config.prompt_file_only ? undefined : promptFile,
       ask,
     });
     svc.emit("worktree", "opened", opened.entry);
@@ -248,6 +289,11 @@ export async function addWorktree(
       tracking: plan.kind === "tracking" ? plan.remoteRef : null,
       files,
       hooks,
+      hooksSkipped: params.noHooks ? (config.post_create?.length ?? 0) : 0,
+      carried: changes ? { tracked: changes.tracked, untracked: changes.untracked } : null,
+      pr,
+      promptFile: promptFile ?? null,
+      promptFileOnly: promptFile !== undefined && config.prompt_file_only === true,
       panes: opened.panes,
       runs: opened.runs,
     };

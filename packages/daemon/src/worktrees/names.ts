@@ -44,14 +44,17 @@ export type Naming = "full" | "basename";
 export function handleFor(branch: string, naming: Naming, prefix = ""): string {
   const base =
     naming === "basename" ? (branch.split("/").at(-1) ?? branch) : branch.replaceAll("/", "-");
-  const handle = `${prefix}${base}`;
+  return checkedHandle(`${prefix}${base}`, " (from worktree_prefix)");
+}
+
+function checkedHandle(handle: string, origin: string): string {
   const problem =
-    handle === "." || handle === ".."
-      ? "it is . or .."
+    handle === "" || handle === "." || handle === ".."
+      ? "it is empty, . or .."
       : handle.includes("/")
-        ? 'it contains "/" (from worktree_prefix)'
+        ? `it contains "/"${origin}`
         : unsafeChar(handle) !== undefined
-          ? `${unsafeTextProblem(handle)} (from worktree_prefix)`
+          ? `${unsafeTextProblem(handle)}${origin}`
           : Buffer.byteLength(handle) > 200
             ? "it is longer than 200 bytes"
             : undefined;
@@ -62,6 +65,20 @@ export function handleFor(branch: string, naming: Naming, prefix = ""): string {
     );
   }
   return handle;
+}
+
+/**
+ * `wm add --name NAME`: the handle as given, checked as derived handles are, and also refused
+ * when it starts with "-" or "." (it names a directory and a tmux window).
+ */
+export function handleFromName(name: string): string {
+  if (name.startsWith("-") || name.startsWith(".")) {
+    throw new RpcError(
+      "InvalidParams",
+      `the worktree name "${displaySafe(name)}" cannot be used: it starts with "${name[0]}"; give --name a name like fix-login`,
+    );
+  }
+  return checkedHandle(name, "");
 }
 
 /** `worktree_dir` with `~` and `{project}` expanded; relative to the main worktree; default `<repo>__worktrees` beside it. */

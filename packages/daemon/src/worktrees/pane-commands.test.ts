@@ -49,11 +49,13 @@ describe("pane commands", () => {
     expect(planPane("<agent> --resume", ctx(true))).toMatchObject({
       runs: "claude --resume",
       sandboxed: true,
+      agent: true,
     });
     expect(planPane("npm test", ctx(true))).toEqual({
       line: "npm test",
       runs: "npm test",
       sandboxed: false,
+      agent: false,
     });
     expect(planPane(undefined, ctx(true))).toEqual({
       line: undefined,
@@ -62,7 +64,11 @@ describe("pane commands", () => {
     });
     const all = ctx(true, { sandbox: { target: "all" } });
     expect(planPane(undefined, all)).toMatchObject({ runs: undefined, sandboxed: true });
-    expect(planPane("<agent>", ctx(false))).toMatchObject({ runs: "claude", sandboxed: false });
+    expect(planPane("<agent>", ctx(false))).toMatchObject({
+      runs: "claude",
+      sandboxed: false,
+      agent: true,
+    });
   });
 
   it("uses panes in window mode and windows in session mode", () => {
@@ -71,7 +77,12 @@ describe("pane commands", () => {
     });
     expect(windowSpecs(c, "window")).toEqual([
       {
-        panes: [{ command: "claude", plan: { line: "claude", runs: "claude", sandboxed: false } }],
+        panes: [
+          {
+            command: "claude",
+            plan: { line: "claude", runs: "claude", sandboxed: false, agent: true },
+          },
+        ],
       },
     ]);
     expect(windowSpecs(c, "session").map((w) => w.name)).toEqual(["a", "b"]);

@@ -56,6 +56,8 @@ export interface PanePlan {
   runs: string | undefined;
   /** The line runs `wm sandbox run` / `wm sandbox shell`. */
   sandboxed: boolean;
+  /** The pane runs the agent (`wm send` types into it, `wm capture` reads it). */
+  agent?: boolean;
 }
 
 /**
@@ -88,11 +90,12 @@ export function planPane(command: string | undefined, ctx: PaneContext): PanePla
       ? `${expanded.line} "$(cat ${shellQuote(ctx.promptFile)})"`
       : expanded.line;
   if (!ctx.sandbox || (target !== "all" && !isAgent))
-    return { line, runs: expanded.line, sandboxed: false };
+    return { line, runs: expanded.line, sandboxed: false, agent: isAgent };
   return {
     line: `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- sh -c ${shellQuote(line)}`,
     runs: expanded.line,
     sandboxed: true,
+    agent: isAgent,
   };
 }
 

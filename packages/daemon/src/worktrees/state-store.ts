@@ -17,6 +17,8 @@ const entrySchema = z.object({
   sandbox: z.boolean(),
   /** Agent chosen with `wm add --agent`, instead of the configured one. */
   agent: z.string().optional(),
+  /** The `layouts:` entry chosen with `wm add --layout`, used whenever its window opens. */
+  layout: z.string().optional(),
   /**
    * The directory of the nested project file `wm add` used (`pkg/api` for
    * `pkg/api/.workmux.yaml`), relative to the worktree: the window opens there, and that file

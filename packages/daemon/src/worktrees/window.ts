@@ -6,6 +6,8 @@ import { installFocusHook, markWindow, showStatus } from "../tmux/status-display
 import type { Tmux } from "../tmux/tmux-client.ts";
 import { TmuxError } from "../tmux/tmux-client.ts";
 import { openWindow } from "../tmux/windows.ts";
+import { withLayout } from "./add-options.ts";
+import { markAgentPanes } from "./agent-pane.ts";
 import type { WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 import { paneRuns, planWindow, type SandboxAsk, tmuxMissingError } from "./window-checks.ts";
@@ -49,9 +51,15 @@ export async function openEntryWindow(
   },
 ): Promise<{ entry: WorktreeEntry; panes: string[]; runs: PaneRun[] }> {
   const { env, paths } = svc.daemon;
-  const config = loaded.config;
   const wm = wmInvocation(env);
   const outcome = `no window was opened; the worktree is at ${entry.path}`;
+  // The layout chosen at `wm add --layout` lays the window out every time it opens.
+  loaded = withLayout(
+    loaded,
+    entry.layout,
+    `${outcome} (its layout was chosen with wm add --layout)`,
+  );
+  const config = loaded.config;
   const plan = await planWindow(svc.daemon, {
     loaded,
     mode: entry.mode,
@@ -87,6 +95,7 @@ export async function openEntryWindow(
       title: opened.windowTitle,
       statusFormat: config.status_format,
     });
+    await markAgentPanes(caller.tmux, plan, opened.panes);
     // A worktree wm did not make is stored now; the sandbox choice is the one its panes got.
     await svc.adopt(entry);
     const updated =

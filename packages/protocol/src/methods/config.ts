@@ -50,3 +50,23 @@ export const configWarnings = defineMethod({
   /** Empty when the files cannot be loaded: the command that reads them reports why. */
   result: z.object({ warnings: z.array(configDiagnostic) }),
 });
+
+export const configFiles = defineMethod({
+  summary:
+    "The config files wm reads for a directory, in the order they apply (global, then project), whether they exist or not.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    /** Absolute directory to resolve the project config from. */
+    cwd: z.string().min(1),
+  }),
+  result: z.object({
+    /** The global file: the one found, else where `wm config edit` creates it. */
+    global: z.object({ path: z.string(), exists: z.boolean() }),
+    /** The project file for cwd (the nearest walking up inside its worktree); null outside a repository. */
+    project: z.string().nullable(),
+    /** Where host-run settings (hooks, panes) come from when that is another file (in a linked worktree). */
+    trusted: z.string().nullable(),
+    /** The worktree cwd lies in; null outside a repository. */
+    repoRoot: z.string().nullable(),
+  }),
+});

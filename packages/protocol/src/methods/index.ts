@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { MethodSpec, Surface } from "../method.ts";
-import { configGet, configWarnings } from "./config.ts";
+import { configFiles, configGet, configWarnings } from "./config.ts";
 import { daemonShutdown, daemonStatus } from "./daemon.ts";
 import { doctorRun } from "./doctor.ts";
 import { eventsSubscribe } from "./events.ts";
@@ -24,6 +24,7 @@ export const methods = {
   "daemon.shutdown": daemonShutdown,
   "config.get": configGet,
   "config.warnings": configWarnings,
+  "config.files": configFiles,
   "doctor.run": doctorRun,
   "events.subscribe": eventsSubscribe,
   "sandbox.run": sandboxRun,
@@ -48,6 +49,10 @@ export const methods = {
   "worktree.merge": worktree.worktreeMerge,
   "worktree.statusSet": worktree.worktreeStatusSet,
   "worktree.status": worktree.worktreeStatus,
+  "worktree.find": worktree.worktreeFind,
+  "worktree.send": worktree.worktreeSend,
+  "worktree.capture": worktree.worktreeCapture,
+  "worktree.lastDone": worktree.worktreeLastDone,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

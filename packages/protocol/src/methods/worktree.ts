@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineMethod } from "../method.ts";
+import { unsafeTextProblem } from "../text.ts";
 import { agentStatus } from "./guest.ts";
 
 const absolutePath = z
@@ -119,6 +120,22 @@ export const worktreeAdd = defineMethod({
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "an agent name (letters, digits, . _ -)")
       .optional(),
     /**
+     * The worktree (directory and window) name instead of the one derived from the branch
+     * (`worktree_naming`, `worktree_prefix`): no "/", not . or .., at most 200 bytes.
+     */
+    name: name.optional(),
+    /** Skip the `post_create` hooks (files are still copied/linked). */
+    noHooks: z.boolean().default(false),
+    /**
+     * Carry the uncommitted changes (tracked modifications, untracked files that are not
+     * ignored) of the worktree `cwd` lies in into the new worktree; the source keeps them.
+     */
+    withChanges: z.boolean().default(false),
+    /** Fetch pull request N's head from the remote (`pull/N/head`) into `branch` and check it out. */
+    pr: z.int().min(1).max(999_999_999).optional(),
+    /** The `layouts.<name>` entry to lay the window out with instead of `panes`. */
+    layout: name.optional(),
+    /**
      * When the worktree exists already (made by wm or not), focus its window, or open it again
      * when it was closed, instead of failing.
      */
@@ -144,6 +161,16 @@ export const worktreeAdd = defineMethod({
       skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
     }),
     hooks: z.array(hookRun),
+    /** `noHooks`: the number of `post_create` hooks that were not run. */
+    hooksSkipped: z.number().int().nonnegative(),
+    /** `withChanges`: the changed tracked files and untracked files carried over. */
+    carried: z.object({ tracked: z.array(z.string()), untracked: z.array(z.string()) }).nullable(),
+    /** `pr`: the remote the pull request was fetched from, and its number. */
+    pr: z.object({ remote: z.string(), number: z.number().int() }).nullable(),
+    /** The prompt file written (null without a prompt); with `prompt_file_only` the agent is not handed it. */
+    promptFile: z.string().nullable(),
+    /** `prompt_file_only`: the prompt file was written and not handed to the agent. */
+    promptFileOnly: z.boolean(),
     panes: z.array(z.string()),
     /** Each pane in `panes` order: what it runs, sandboxed or on the host. */
     runs: z.array(paneRun),
@@ -292,4 +319,54 @@ export const worktreeStatus = defineMethod({
   surfaces: ["host"],
   params: z.strictObject({ cwd: absolutePath.optional(), all: z.boolean().default(false) }),
   result: z.object({ current: z.string().nullable(), worktrees: z.array(worktreeSummary) }),
+});
+
+export const worktreeFind = defineMethod({
+  summary: "One worktree by name, branch or path (`wm path`): where it is, its window and status.",
+  surfaces: ["host"],
+  params: z.strictObject({ ...scope, name }),
+  result: z.object({ worktree: worktreeSummary }),
+});
+
+/** Text typed into an agent: no character a terminal or the agent's line editor would interpret. */
+const typedText = z
+  .string()
+  .min(1)
+  .max(100_000)
+  .superRefine((text, ctx) => {
+    const problem = unsafeTextProblem(text);
+    if (problem) ctx.addIssue({ code: "custom", message: `text cannot be typed: ${problem}` });
+  });
+
+export const worktreeSend = defineMethod({
+  summary:
+    "Type text into the agent pane of a worktree's window, then Enter (literal keys; control characters are refused).",
+  surfaces: ["host"],
+  params: z.strictObject({ ...scope, name, text: typedText }),
+  result: z.object({ handle: z.string(), pane: z.string() }),
+});
+
+export const worktreeCapture = defineMethod({
+  summary:
+    "The visible screen of the agent pane of a worktree's window (or its last `lines` lines), as tmux capture-pane prints it.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    ...scope,
+    name,
+    lines: z.number().int().min(1).max(100_000).optional(),
+  }),
+  /** `text` is the pane's raw content: it can hold escape sequences; show it through displaySafe. */
+  result: z.object({ handle: z.string(), pane: z.string(), text: z.string() }),
+});
+
+export const worktreeLastDone = defineMethod({
+  summary:
+    "Select the window of the agent that most recently reported done (of the repository at cwd, or all).",
+  surfaces: ["host"],
+  params: z.strictObject({
+    cwd: absolutePath.optional(),
+    all: z.boolean().default(false),
+    tmux: tmuxClient.optional(),
+  }),
+  result: z.object({ worktree: worktreeSummary }),
 });
