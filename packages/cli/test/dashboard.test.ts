@@ -5,8 +5,9 @@ import { WM_BIN } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, makeWorkbench, type Workbench } from "./worktree-fixture.ts";
 
-const GLOBAL = `agent: "echo agent-started"
+const GLOBAL = `agent: "echo agent-started; cat"
 status_icons: { working: "W!", waiting: "#[fg=yellow]Q?", done: "D+" }
+dashboard: { sort_mode: natural, commit: "please commit now", preview_size: 40 }
 `;
 const ALPHA = "feature/alpha-with-a-long-name";
 const BETA = "feature/beta-with-a-long-name";
@@ -23,6 +24,12 @@ const bottom = () =>
     .filter((l) => l.trim())
     .at(-1) ?? "";
 const keys = (...k: string[]) => bench.tmux("send-keys", "-t", pane, ...k);
+const rowIndex = (branch: string) =>
+  screen().findIndex((l) => /^(> | {2})/.test(l) && l.includes(` ${branch} `));
+const agentScreen = (worktree: string) => {
+  const id = bench.windows().find((w) => w.worktree === worktree)?.id;
+  return id ? bench.tmux("capture-pane", "-p", "-t", id) : "";
+};
 const paneFlags = () =>
   bench.tmux("display-message", "-p", "-t", pane, "#{alternate_on} #{cursor_flag}");
 const launch = () =>
@@ -108,6 +115,114 @@ describe("wm dashboard in a tmux pane", () => {
     expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
   });
 
+  it("starts in dashboard.sort_mode order; s cycles name, status, project, activity", async () => {
+    const res = await bench.wm(["status", "set", "waiting"], { cwd: paths.beta as string });
+    expect(res.code, res.stderr).toBe(0);
+    await eventually(() => rowOf(BETA)?.includes("Q? waiting"), "beta waiting");
+    expect(screen()[0]).toContain("sort: natural");
+    expect(rowIndex(ALPHA)).toBeLessThan(rowIndex(BETA));
+    keys("s");
+    await eventually(() => screen()[0]?.includes("sort: name"), "sorted by name");
+    expect(rowIndex(ALPHA)).toBeLessThan(rowIndex(BETA));
+    keys("s");
+    await eventually(() => screen()[0]?.includes("sort: status"), "sorted by status");
+    expect(rowIndex(BETA)).toBeLessThan(rowIndex(ALPHA));
+    expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
+    keys("s");
+    await eventually(() => screen()[0]?.includes("sort: project"), "sorted by project");
+    keys("s");
+    await eventually(() => screen()[0]?.includes("sort: activity"), "sorted by activity");
+    keys("s");
+    await eventually(() => screen()[0]?.includes("sort: natural"), "the added order again");
+    expect(rowIndex(ALPHA)).toBeLessThan(rowIndex(BETA));
+  });
+
+  it("1-9 jump to the Nth worktree", async () => {
+    keys("2");
+    await eventually(() => rowOf(BETA)?.startsWith("> "), "beta selected");
+    keys("1");
+    await eventually(() => rowOf(ALPHA)?.startsWith("> "), "alpha selected");
+    keys("9");
+    await eventually(() => bottom() === "there is no worktree 9", "no ninth");
+    expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
+  });
+
+  it("/ filters by name: typed text, enter applies, esc clears", async () => {
+    keys("/");
+    keys("-l", "beta");
+    await eventually(() => bottom().startsWith("/beta"), "the typed filter");
+    expect(rowOf(ALPHA)).toBeDefined();
+    keys("Enter");
+    await eventually(() => rowOf(ALPHA) === undefined, "alpha filtered out");
+    expect(rowOf(BETA)?.startsWith("> ")).toBe(true);
+    expect(screen()[0]).toContain("filter: beta");
+    keys("/");
+    keys("Escape");
+    await eventually(() => rowOf(ALPHA) && rowOf(BETA), "both rows again");
+    expect(screen()[0]).not.toContain("filter:");
+    keys("1");
+    await eventually(() => rowOf(ALPHA)?.startsWith("> "), "alpha selected");
+  });
+
+  it("previews the selected agent's pane; d shows the branch's diff and back", async () => {
+    await eventually(
+      () => screen().some((l) => l.startsWith("── feature-alpha")),
+      "the preview title",
+    );
+    await eventually(() => screen().includes("agent-started"), "the agent's output");
+    keys("d");
+    await eventually(
+      () => screen().includes("1 file changed, 2 insertions(+), 0 deletions(-)"),
+      "the diff stat",
+    );
+    expect(screen().includes("agent-started")).toBe(false);
+    keys("d");
+    await eventually(() => screen().includes("agent-started"), "the agent's output again");
+  });
+
+  it("i types a line into the selected agent; esc leaves input mode", async () => {
+    keys("i");
+    await eventually(() => bottom().startsWith("input to feature-alpha"), "input mode");
+    keys("-l", "hello agent");
+    await eventually(() => bottom().includes(": hello agent"), "the typed line");
+    keys("Enter");
+    await eventually(
+      () =>
+        agentScreen(paths.alpha as string)
+          .split("\n")
+          .includes("hello agent"),
+      "the line in the agent pane",
+    );
+    keys("Escape");
+    await eventually(() => !bottom().startsWith("input to"), "input mode left");
+    keys("j");
+    await eventually(() => rowOf(BETA)?.startsWith("> "), "j moves again");
+    keys("k");
+    await eventually(() => rowOf(ALPHA)?.startsWith("> "), "alpha selected");
+  });
+
+  it("c asks before typing dashboard.commit into the agent; only y sends it", async () => {
+    const alpha = paths.alpha as string;
+    keys("c");
+    await eventually(
+      () =>
+        bottom().startsWith('commit in feature-alpha-with-a-long-name: type "please commit now"'),
+      "the commit question",
+    );
+    keys("n");
+    await eventually(() => bottom() === "cancelled", "cancelled");
+    expect(agentScreen(alpha)).not.toContain("please commit now");
+    expect(bench.windows().some((w) => w.worktree === alpha)).toBe(true);
+    keys("c");
+    await eventually(() => bottom().startsWith("commit in"), "the question again");
+    keys("y");
+    await eventually(
+      () => agentScreen(alpha).split("\n").includes("please commit now"),
+      "the commit request in the agent pane",
+    );
+    await eventually(() => bottom().includes("asked the agent of"), "the outcome line");
+  });
+
   it("asks before merging, shows a refusal on the status line, then merges", async () => {
     keys("j");
     await eventually(() => rowOf(BETA)?.startsWith("> "), "beta selected");
@@ -133,9 +248,16 @@ describe("wm dashboard in a tmux pane", () => {
     expect(bench.git(bench.repo, "log", "--format=%s", "-1", "main")).toBe("n");
   });
 
-  it("c closes the selected agent's window; ? shows the keys and esc hides them", async () => {
+  it("x asks before closing the agent's window; ? shows the keys and esc hides them", async () => {
     await eventually(() => rowOf(BETA)?.startsWith("> "), "beta selected");
-    keys("c");
+    keys("x");
+    await eventually(() => bottom().startsWith("close the window of feature-beta"), "the question");
+    keys("n");
+    await eventually(() => bottom() === "cancelled", "cancelled");
+    expect(bench.windows().some((w) => w.worktree === paths.beta)).toBe(true);
+    keys("x");
+    await eventually(() => bottom().startsWith("close the window of"), "the question again");
+    keys("y");
     await eventually(() => bottom().includes("closed the window of"), "closed");
     expect(bench.windows().some((w) => w.worktree === paths.beta)).toBe(false);
     keys("?");

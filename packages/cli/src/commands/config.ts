@@ -6,6 +6,7 @@ import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
 import { configEditCommand, configPathCommand } from "./config-files.ts";
+import { configReferenceCommand } from "./config-reference.ts";
 import { defineCommand } from "./spec.ts";
 
 type Loaded = Result<"config.get">;
@@ -61,7 +62,7 @@ export const configCommand = defineCommand({
   description:
     "Merges the global file ($XDG_CONFIG_HOME/workmux/config.yaml) with the project's .workmux.yaml, validates both, and prints every key with the file it came from.",
   json: true,
-  subcommands: [configPathCommand, configEditCommand],
+  subcommands: [configPathCommand, configEditCommand, configReferenceCommand],
   options: {
     cwd: {
       type: "string",

@@ -26,7 +26,7 @@ export function renderConfirmation(err: RpcError): string {
 }
 
 /** Asks on the terminal; anything but y/yes is no. */
-async function ask(question: string, output: NodeJS.WritableStream): Promise<boolean> {
+export async function ask(question: string, output: NodeJS.WritableStream): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output, terminal: true });
   try {
     return /^(y|yes)$/i.test((await rl.question(question)).trim());
@@ -50,8 +50,10 @@ export const mergeCommand = defineCommand({
     "(files wm made there itself, like files.symlink links, do not count) unless",
     "--ignore-uncommitted, which merges only the commits: the changes are not merged, and go with",
     "the worktree unless --keep. Runs pre_merge hooks in the worktree (WM_BRANCH_NAME,",
-    "WM_TARGET_BRANCH; a failing hook aborts; --no-verify skips them), then merges in the main",
-    "worktree, which must have the target branch checked out and no uncommitted changes. The",
+    "WM_TARGET_BRANCH; a failing hook aborts; --no-verify skips them), then merges where the",
+    "target is checked out (the main worktree or a worktree wm made; it must have no uncommitted",
+    "changes), or, when no worktree has it checked out, in a temporary detached worktree, moving",
+    "the branch without touching any checkout. The",
     "merge runs no repository hooks, filters, fsmonitor or other configured programs (see",
     "docs/workflow.md). Commits use the repository's user.name/email, else your ~/.gitconfig's,",
     'else "wm". Afterwards the window closes and the worktree and branch are removed, unless',
@@ -71,7 +73,8 @@ export const mergeCommand = defineCommand({
     into: {
       type: "string",
       valueName: "BRANCH",
-      description: "merge into BRANCH (default: main_branch or detected)",
+      description:
+        "merge into BRANCH (default: main_branch or detected); it need not be checked out",
     },
     rebase: { type: "boolean", description: "replay the commits on the target (linear history)" },
     squash: { type: "boolean", description: "squash the branch into one commit" },

@@ -3,8 +3,20 @@ import { WsRpc } from "../client/ws-rpc.ts";
 import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { tmuxClientFromEnv } from "../worktree/tmux-env.ts";
-import { actionOf, answerOf, type Key, parseKeys } from "./keys.ts";
-import { buildRows, type DashboardRow, iconsOf, type StatusIcons } from "./model.ts";
+import { actionOf, answerOf, jumpOf, type Key, parseKeys } from "./keys.ts";
+import {
+  buildRows,
+  type DashboardRow,
+  type DashboardSettings,
+  dashboardSettingsOf,
+  filterRows,
+  iconsOf,
+  SORT_LABELS,
+  SORT_MODES,
+  type SortMode,
+  type StatusIcons,
+  sortRows,
+} from "./model.ts";
 import { type DashboardView, renderFrame } from "./render.ts";
 import { Screen, type TerminalIn, type TerminalOut } from "./screen.ts";
 
@@ -15,10 +27,14 @@ export interface Caller {
 const EVENT_NOTIFICATION = "events.event";
 const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
-/** Every tracked worktree with its sandbox state and status icon; icons are fetched once per repository. */
+/**
+ * Every tracked worktree with its sandbox state and status icon; each repository's config (its
+ * icons and `dashboard.*` settings) is fetched once.
+ */
 export async function fetchRows(
   rpc: Caller,
   icons: Map<string, StatusIcons>,
+  settings?: Map<string, DashboardSettings>,
 ): Promise<DashboardRow[]> {
   const [list, boxes] = await Promise.all([
     rpc.call("worktree.list", { all: true }),
@@ -28,6 +44,7 @@ export async function fetchRows(
     if (icons.has(repo)) continue;
     const config = await rpc.call("config.get", { cwd: repo }).catch(() => undefined);
     icons.set(repo, config ? iconsOf(config.config) : {});
+    settings?.set(repo, dashboardSettingsOf(config?.config));
   }
   return buildRows(list.worktrees, boxes.sandboxes, icons);
 }
@@ -43,10 +60,17 @@ export interface DashboardOptions {
   debounceMs?: number;
 }
 
+type Editing =
+  | { kind: "filter"; text: string }
+  | { kind: "input"; text: string; row: DashboardRow };
+
 /** Runs the full-screen dashboard until the user quits; returns the exit code. */
 export async function runDashboard(opts: DashboardOptions): Promise<number> {
   const tmux = tmuxClientFromEnv(opts.env);
   const icons = new Map<string, StatusIcons>();
+  const settings = new Map<string, DashboardSettings>();
+  const settingsOf = (row: DashboardRow | undefined) =>
+    (row && settings.get(row.repo)) || dashboardSettingsOf(undefined);
   const screen = new Screen(opts.stdout, opts.stdin);
   const view: DashboardView = {
     rows: [],
@@ -56,7 +80,14 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     prompt: null,
     message: null,
   };
-  let confirm: (() => void) | null = null;
+  let confirm: { question: string; run: () => void } | null = null;
+  /** Text being typed on the bottom line: a name filter, or a line for the agent of `row`. */
+  let editing: Editing | null = null;
+  let allRows: DashboardRow[] = [];
+  let sortMode: SortMode | null = null;
+  let filter = "";
+  let previewMode: "screen" | "diff" = "screen";
+  let screenOf: { path: string; lines: string[] } | null = null;
   let closing = false;
   let finish: (outcome: number | Error) => void = () => undefined;
   const outcome = new Promise<number | Error>((resolve) => {
@@ -66,19 +97,53 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     };
   });
 
+  const bottomLine = () => {
+    if (confirm) return confirm.question;
+    if (editing?.kind === "filter") return `/${editing.text}▏  (enter applies, esc clears)`;
+    if (editing)
+      return `input to ${editing.row.handle}: ${editing.text}▏  (enter sends, esc leaves)`;
+    return null;
+  };
+  const previewOf = (row: DashboardRow | undefined): DashboardView["preview"] => {
+    if (!row) return null;
+    const size = settingsOf(row).previewSize;
+    if (previewMode === "diff") {
+      const d = row.diff;
+      const lines = d
+        ? [
+            `${d.files} ${d.files === 1 ? "file" : "files"} changed, ${d.added} insertions(+), ${d.removed} deletions(-)`,
+            `committed on ${row.branch} since its merge base with ${d.base}`,
+          ]
+        : ["no diff: the branch or its base could not be compared"];
+      return { title: `diff ${row.handle} (d: agent screen)`, lines, size };
+    }
+    if (!row.window) return { title: row.handle, lines: ["no window open; enter opens it"], size };
+    const lines = screenOf?.path === row.path ? screenOf.lines : [];
+    return { title: `${row.handle} (d: diff)`, lines, size };
+  };
   const draw = () => {
     if (!screen.active) return;
+    view.prompt = bottomLine();
+    view.sort = sortMode ? SORT_LABELS[sortMode] : undefined;
+    view.filter = filter || undefined;
+    view.preview = previewOf(selectedRow());
     const { width, height } = screen.size();
     screen.draw(
       renderFrame({ ...view, now: Date.now() }, width, height, { ansi: true, footer: true }),
     );
   };
   const selectedRow = () => view.rows[view.selected];
-  const setRows = (rows: DashboardRow[]) => {
+  const applyRows = () => {
     const path = selectedRow()?.path;
+    const rows = filterRows(sortRows(allRows, sortMode ?? "priority"), filter);
     const kept = path ? rows.findIndex((r) => r.path === path) : -1;
     view.rows = rows;
     view.selected = kept >= 0 ? kept : Math.max(0, Math.min(view.selected, rows.length - 1));
+  };
+  const setRows = (rows: DashboardRow[]) => {
+    allRows = rows;
+    if (!sortMode && rows[0]) sortMode = settingsOf(rows[0]).sortMode;
+    applyRows();
   };
 
   let ws: WsRpc | undefined;
@@ -93,7 +158,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     }
     fetching = true;
     try {
-      setRows(await fetchRows(ws, icons));
+      setRows(await fetchRows(ws, icons, settings));
     } catch (err) {
       if (!closing) view.message = `refresh failed: ${firstLine(err)}`;
     } finally {
@@ -103,6 +168,26 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
         again = false;
         schedule();
       }
+    }
+  };
+  let capturing = false;
+  /** The selected agent's screen, for the preview; tmux has no event for pane output. */
+  const capture = async () => {
+    const row = selectedRow();
+    if (!ws || closing || capturing || previewMode !== "screen" || !row?.window) return;
+    capturing = true;
+    try {
+      const res = await ws.call("worktree.capture", {
+        cwd: row.repo,
+        name: row.handle,
+        lines: 200,
+      });
+      screenOf = { path: row.path, lines: res.text.split("\n") };
+    } catch (err) {
+      screenOf = { path: row.path, lines: [`cannot show the agent's screen: ${firstLine(err)}`] };
+    } finally {
+      capturing = false;
+      draw();
     }
   };
   const schedule = () => {
@@ -137,21 +222,62 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       const name = res.worktree.window?.name ?? row.handle;
       return `${res.created ? "opened a new" : "selected the"} window ${name}`;
     });
-  const close = () =>
-    act(selectedRow(), "closing…", async (row, rpc) => {
-      const res = await rpc.call("worktree.close", { cwd: row.repo, name: row.handle });
-      return res.closed ? `closed the window of ${row.handle}` : `${row.handle} had no window open`;
-    });
-  const merge = () => {
-    const row = selectedRow();
-    if (!row) return;
-    view.prompt = `merge ${row.branch} into ${row.diff?.base ?? "the main branch"}? [y/n]`;
-    confirm = () =>
-      void act(row, `merging ${row.branch}…`, async (target, rpc) => {
+  const ask = (question: string, run: () => void) => {
+    if (selectedRow()) confirm = { question: `${question} [y/n]`, run };
+  };
+  const close = (row: DashboardRow) =>
+    ask(`close the window of ${row.handle}? its agent stops`, () =>
+      act(row, "closing…", async (target, rpc) => {
+        const res = await rpc.call("worktree.close", { cwd: target.repo, name: target.handle });
+        return res.closed
+          ? `closed the window of ${target.handle}`
+          : `${target.handle} had no window open`;
+      }),
+    );
+  const commit = (row: DashboardRow) => {
+    const text = settingsOf(row).commit;
+    ask(`commit in ${row.handle}: type "${text}" into its agent?`, () =>
+      act(row, "sending…", async (target, rpc) => {
+        await rpc.call("worktree.send", { cwd: target.repo, name: target.handle, text });
+        return `asked the agent of ${target.handle} to commit`;
+      }),
+    );
+  };
+  const merge = (row: DashboardRow) =>
+    ask(`merge ${row.branch} into ${row.diff?.base ?? "the main branch"}?`, () =>
+      act(row, `merging ${row.branch}…`, async (target, rpc) => {
         const res = await rpc.call("worktree.merge", { cwd: target.repo, name: target.handle });
         const removed = res.removed ? "; worktree and branch removed" : "";
         return `merged ${res.branch} into ${res.target} (${res.strategy})${removed}`;
-      });
+      }),
+    );
+  const send = (row: DashboardRow, text: string) =>
+    act(row, "sending…", async (target, rpc) => {
+      await rpc.call("worktree.send", { cwd: target.repo, name: target.handle, text });
+      return `sent to ${target.handle}`;
+    });
+  const onEdit = (key: Key, edit: Editing) => {
+    if (key.name === "escape") {
+      editing = null;
+      if (edit.kind === "filter") {
+        filter = "";
+        applyRows();
+      }
+    } else if (key.name === "enter") {
+      if (edit.kind === "filter") {
+        editing = null;
+        filter = edit.text;
+        applyRows();
+      } else {
+        const text = edit.text;
+        edit.text = "";
+        if (text !== "") void send(edit.row, text);
+      }
+    } else if (key.name === "backspace") {
+      edit.text = [...edit.text].slice(0, -1).join("");
+    } else if (key.name === "char" && !key.alt) {
+      edit.text += key.char;
+    }
   };
 
   const onKey = (key: Key) => {
@@ -159,14 +285,26 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       finish(ExitCode.Interrupted);
       return;
     }
-    if (view.prompt) {
-      const yes = answerOf(key);
-      if (yes === undefined) return;
-      const run = confirm;
-      view.prompt = null;
+    if (confirm) {
+      const { run } = confirm;
       confirm = null;
-      if (yes && run) run();
+      if (answerOf(key)) run();
       else view.message = "cancelled";
+      return;
+    }
+    if (editing) {
+      onEdit(key, editing);
+      return;
+    }
+    const before = selectedRow()?.path;
+    onListKey(key);
+    if (selectedRow()?.path !== before) void capture();
+  };
+  const onListKey = (key: Key) => {
+    const jump = jumpOf(key);
+    if (jump !== undefined) {
+      if (jump < view.rows.length) view.selected = jump;
+      else view.message = `there is no worktree ${jump + 1}`;
       return;
     }
     const action = actionOf(key);
@@ -182,8 +320,21 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     else if (action === "help") view.help = true;
     else if (action === "quit") finish(ExitCode.Ok);
     else if (action === "open") void open();
-    else if (action === "close") void close();
-    else if (action === "merge") merge();
+    else if (action === "filter") editing = { kind: "filter", text: filter };
+    else if (action === "sort") {
+      const next = SORT_MODES[(SORT_MODES.indexOf(sortMode ?? "priority") + 1) % SORT_MODES.length];
+      sortMode = next ?? "priority";
+      applyRows();
+    } else if (action === "diff") {
+      previewMode = previewMode === "diff" ? "screen" : "diff";
+      void capture();
+    }
+    const row = selectedRow();
+    if (!row) return;
+    if (action === "close") close(row);
+    else if (action === "commit") commit(row);
+    else if (action === "merge") merge(row);
+    else if (action === "input") editing = { kind: "input", text: "", row };
   };
   const onData = (data: Buffer | string) => {
     try {
@@ -208,7 +359,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       },
     });
     await ws.call("events.subscribe", { topics: ["worktree", "status", "sandbox"] });
-    setRows(await fetchRows(ws, icons));
+    setRows(await fetchRows(ws, icons, settings));
     process.on("exit", restore);
     for (const s of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(s, onSignal);
     screen.enter();
@@ -216,7 +367,11 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     opts.stdout.on("resize", draw);
     opts.stdin.resume();
     draw();
-    const clock = setInterval(draw, 1000);
+    void capture();
+    const clock = setInterval(() => {
+      draw();
+      void capture();
+    }, 1000);
     const result = await outcome.finally(() => clearInterval(clock));
     if (result instanceof Error) throw result;
     return result;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionOf, answerOf, parseKeys } from "./keys.ts";
+import { actionOf, answerOf, jumpOf, parseKeys } from "./keys.ts";
 
 const actions = (input: string) => parseKeys(input).map(actionOf);
 
@@ -40,8 +40,8 @@ describe("parseKeys", () => {
 });
 
 describe("actionOf", () => {
-  it("maps arrows and j/k to moving, enter to open, m/c to merge/close, ? to help", () => {
-    expect(actions("\x1b[A\x1b[Bkj\r\nmc?")).toEqual([
+  it("maps arrows and j/k to moving, enter to open, m/c/x to merge/commit/close, ? to help", () => {
+    expect(actions("\x1b[A\x1b[Bkj\r\nmcx/sdi?")).toEqual([
       "up",
       "down",
       "up",
@@ -49,7 +49,12 @@ describe("actionOf", () => {
       "open",
       "open",
       "merge",
+      "commit",
       "close",
+      "filter",
+      "sort",
+      "diff",
+      "input",
       "help",
     ]);
   });
@@ -59,14 +64,28 @@ describe("actionOf", () => {
     expect(actions("\x1b")).toEqual(["quit"]);
     expect(actions("\x03")).toEqual(["quit"]);
     expect(actions("\x1bq\x1bj")).toEqual([undefined, undefined]);
-    expect(actions("x")).toEqual([undefined]);
+    expect(actions("z")).toEqual([undefined]);
   });
 });
 
 describe("answerOf", () => {
-  it("is yes for y, no for n, q and Esc, and undecided otherwise", () => {
+  it("is yes for y and Y, no for any other key", () => {
     const answers = (input: string) => parseKeys(input).map(answerOf);
-    expect(answers("yYnNq\x1b")).toEqual([true, true, false, false, false, false]);
-    expect(answers("x\r\x1by")).toEqual([undefined, undefined, undefined]);
+    expect(answers("yYnNqc\x1b\r\x1by")).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe("jumpOf", () => {
+  it("maps 1–9 to rows 0–8 and nothing else", () => {
+    expect(parseKeys("190a\x1b1").map(jumpOf)).toEqual([0, 8, undefined, undefined, undefined]);
   });
 });

@@ -103,7 +103,12 @@ export type Action =
   | "bottom"
   | "open"
   | "merge"
+  | "commit"
   | "close"
+  | "filter"
+  | "sort"
+  | "diff"
+  | "input"
   | "help"
   | "quit";
 
@@ -113,7 +118,13 @@ const CHAR_ACTIONS: Readonly<Record<string, Action>> = {
   g: "top",
   G: "bottom",
   m: "merge",
-  c: "close",
+  c: "commit",
+  x: "close",
+  X: "close",
+  "/": "filter",
+  s: "sort",
+  d: "diff",
+  i: "input",
   "?": "help",
   q: "quit",
 };
@@ -144,12 +155,13 @@ export function actionOf(key: Key): Action | undefined {
   }
 }
 
-/** The answer to a y/n question: true, false, or undefined for a key that is neither. */
-export function answerOf(key: Key): boolean | undefined {
-  if (key.name === "char" && !key.alt) {
-    if (key.char === "y" || key.char === "Y") return true;
-    if (key.char === "n" || key.char === "N" || key.char === "q") return false;
-  }
-  if (key.name === "escape" || key.name === "ctrl-c") return false;
-  return undefined;
+/** The row a digit key 1–9 jumps to (0-based), or undefined for any other key. */
+export function jumpOf(key: Key): number | undefined {
+  if (key.name !== "char" || key.alt || !/^[1-9]$/.test(key.char)) return undefined;
+  return Number(key.char) - 1;
+}
+
+/** The answer to a y/n question: y (or Y) confirms, any other key cancels. */
+export function answerOf(key: Key): boolean {
+  return key.name === "char" && !key.alt && (key.char === "y" || key.char === "Y");
 }

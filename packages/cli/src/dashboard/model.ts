@@ -93,3 +93,67 @@ export function buildRows(
     };
   });
 }
+
+/** workmux's `dashboard.sort_mode` values. */
+export const CONFIG_SORT_MODES = ["priority", "project", "recency", "natural"] as const;
+/** The orders `s` cycles through: workmux's, then by name. */
+export const SORT_MODES = [...CONFIG_SORT_MODES, "name"] as const;
+export type SortMode = (typeof SORT_MODES)[number];
+
+/** What each sort mode orders by, as the dashboard names it. */
+export const SORT_LABELS: Readonly<Record<SortMode, string>> = {
+  priority: "status",
+  project: "project",
+  recency: "activity",
+  natural: "natural",
+  name: "name",
+};
+
+const STATUS_RANK: Readonly<Record<string, number>> = { waiting: 0, done: 1, working: 2 };
+
+/**
+ * Rows in the given order: priority = waiting, done, working, then the rest; project =
+ * repository, then priority; recency = latest activity first; natural = the daemon's order (the
+ * order the worktrees were added); name = by name. Ties keep the daemon's order.
+ */
+export function sortRows(rows: readonly DashboardRow[], mode: SortMode): DashboardRow[] {
+  const rank = (r: DashboardRow) => (r.status ? (STATUS_RANK[r.status] ?? 3) : 4);
+  const byRank = (a: DashboardRow, b: DashboardRow) => rank(a) - rank(b);
+  const compare: Record<SortMode, (a: DashboardRow, b: DashboardRow) => number> = {
+    priority: byRank,
+    project: (a, b) => a.repo.localeCompare(b.repo) || byRank(a, b),
+    recency: (a, b) => b.lastActivity.localeCompare(a.lastActivity),
+    natural: () => 0,
+    name: (a, b) => a.handle.localeCompare(b.handle),
+  };
+  return [...rows].sort(compare[mode]);
+}
+
+/** Rows whose name or branch contains `filter`, ignoring case; all rows for an empty filter. */
+export function filterRows(rows: readonly DashboardRow[], filter: string): DashboardRow[] {
+  const needle = filter.trim().toLowerCase();
+  if (!needle) return [...rows];
+  return rows.filter(
+    (r) => r.handle.toLowerCase().includes(needle) || r.branch.toLowerCase().includes(needle),
+  );
+}
+
+/** The `dashboard.*` settings the live dashboard uses, read leniently from a `config.get` result. */
+export interface DashboardSettings {
+  commit: string;
+  sortMode: SortMode;
+  /** Percent of the body the preview takes, 10–90. */
+  previewSize: number;
+}
+
+export const DEFAULT_COMMIT = "Commit staged changes with a descriptive message";
+
+export function dashboardSettingsOf(
+  config: Record<string, unknown> | undefined,
+): DashboardSettings {
+  const d = (config?.dashboard ?? {}) as Record<string, unknown>;
+  const mode = CONFIG_SORT_MODES.find((m) => m === d.sort_mode) ?? "priority";
+  const size = typeof d.preview_size === "number" ? d.preview_size : 60;
+  const commit = typeof d.commit === "string" && d.commit.trim() ? d.commit : DEFAULT_COMMIT;
+  return { commit, sortMode: mode, previewSize: Math.min(90, Math.max(10, Math.round(size))) };
+}

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { DashboardRow } from "./model.ts";
-import { buildRows, plainIcon } from "./model.ts";
+import {
+  buildRows,
+  DEFAULT_COMMIT,
+  dashboardSettingsOf,
+  filterRows,
+  plainIcon,
+  sortRows,
+} from "./model.ts";
 import { type DashboardView, EMPTY_TEXT, HELP_LINES, renderFrame } from "./render.ts";
 import { displayWidth } from "./text-width.ts";
 
@@ -104,6 +111,25 @@ describe("renderFrame", () => {
     expect(help.slice(2)).toEqual([...HELP_LINES]);
   });
 
+  it("splits the body between the list and the preview, escaping the pane's text", () => {
+    const rows = Array.from({ length: 10 }, (_, i) => row({ handle: `w${i}`, path: `/p/w${i}` }));
+    const preview = {
+      title: "w0 (d: diff)",
+      lines: ["old", "red \x1b[31mtext", "last"],
+      size: 50,
+    };
+    const lines = renderFrame(view({ rows, preview, sort: "name", filter: "w" }), 80, 13, {
+      footer: true,
+    });
+    expect(lines).toHaveLength(13);
+    expect(lines[0]).toContain("sort: name  ·  filter: w");
+    expect(lines.slice(2, 7).filter((l) => /^(> | {2})🤖/.test(l))).toHaveLength(5);
+    expect(lines[7]).toBe("── w0 (d: diff) ──");
+    expect(lines.slice(8, 12)).toEqual(["old", "red \\x1b[31mtext", "last", ""]);
+    const empty = renderFrame(view({ filter: "zz" }), 80, 5);
+    expect(empty[2]).toBe("  no match");
+  });
+
   it("names the repository when worktrees of several are shown, and marks missing ones", () => {
     const rows = [row(), row({ repo: "/src/other", handle: "b", path: "/x/b", exists: false })];
     const lines = renderFrame(view({ rows }), 120, 10);
@@ -138,5 +164,42 @@ describe("buildRows", () => {
       new Map([["/r", { waiting: "#[fg=yellow]💬" }]]),
     );
     expect(rows[0]).toMatchObject({ icon: "💬", sandboxState: "running", diff: null });
+  });
+});
+
+describe("sortRows and filterRows", () => {
+  const rows = [
+    row({ handle: "b", status: "working", repo: "/r2", lastActivity: "2030-01-01T00:00:03Z" }),
+    row({ handle: "a", status: null, repo: "/r1", lastActivity: "2030-01-01T00:00:01Z" }),
+    row({ handle: "c", status: "waiting", repo: "/r2", lastActivity: "2030-01-01T00:00:02Z" }),
+    row({ handle: "d", branch: "fix/Thing", status: "done", repo: "/r1" }),
+  ];
+  const names = (rs: readonly DashboardRow[]) => rs.map((r) => r.handle).join("");
+
+  it("orders by status, project, activity, the daemon's order or name", () => {
+    expect(names(sortRows(rows, "priority"))).toBe("cdba");
+    expect(names(sortRows(rows, "project"))).toBe("dacb");
+    expect(names(sortRows(rows, "recency"))).toBe("dbca");
+    expect(names(sortRows(rows, "natural"))).toBe("bacd");
+    expect(names(sortRows(rows, "name"))).toBe("abcd");
+  });
+
+  it("keeps rows whose name or branch holds the text, ignoring case", () => {
+    expect(names(filterRows(rows, "THING"))).toBe("d");
+    expect(names(filterRows(rows, " "))).toBe("bacd");
+  });
+
+  it("reads dashboard.* settings with workmux's defaults, clamping preview_size", () => {
+    expect(dashboardSettingsOf(undefined)).toEqual({
+      commit: DEFAULT_COMMIT,
+      sortMode: "priority",
+      previewSize: 60,
+    });
+    expect(
+      dashboardSettingsOf({ dashboard: { commit: "go", sort_mode: "recency", preview_size: 200 } }),
+    ).toEqual({ commit: "go", sortMode: "recency", previewSize: 90 });
+    expect(
+      dashboardSettingsOf({ dashboard: { sort_mode: "bogus", preview_size: 1 } }),
+    ).toMatchObject({ sortMode: "priority", previewSize: 10 });
   });
 });

@@ -13,6 +13,12 @@ export interface DashboardView {
   prompt: string | null;
   /** The outcome of the last action, shown on the bottom line. */
   message: string | null;
+  /** The sort order's name, shown on the top line. */
+  sort?: string;
+  /** The applied name filter, shown on the top line. */
+  filter?: string;
+  /** A pane below the list: the selected agent's screen or its diff; `size` is percent of the body. */
+  preview?: { title: string; lines: readonly string[]; size: number } | null;
 }
 
 export interface RenderOptions {
@@ -25,7 +31,8 @@ export interface RenderOptions {
 const HEAD = ["STATUS", "NAME", "BRANCH", "SANDBOX", "ACTIVITY", "DIFF"] as const;
 const CAPS = [16, 28, 32, 12, 10] as const;
 const MARKER = "> ";
-const HINTS = "up/down select  enter open  m merge  c close  ? help  q quit";
+const HINTS =
+  "? help  q quit  enter open  c commit  m merge  x close  i input  d diff  / filter  s sort  1-9 jump";
 
 export const HELP_LINES: readonly string[] = [
   "Keys",
@@ -33,8 +40,14 @@ export const HELP_LINES: readonly string[] = [
   "  up, k       select the previous worktree",
   "  down, j     select the next worktree",
   "  enter       go to the agent's tmux window (opening it again if it was closed)",
+  "  1-9         select the Nth worktree",
+  "  c           ask the agent to commit: types dashboard.commit (asks y/n first)",
   "  m           merge the branch into the main branch (asks y/n first)",
-  "  c           close the agent's window; the worktree and branch stay",
+  "  x, X        close the agent's window, stopping the agent (asks y/n first)",
+  "  i           type into the agent: Enter sends the line, esc leaves",
+  "  d           the branch's diff size instead of the agent's screen, and back",
+  "  /           filter by name: type, enter applies, esc clears",
+  "  s           sort by status, project, activity, as added, or by name (cycles)",
   "  ?           show or hide this help",
   "  q, esc      quit",
 ];
@@ -88,12 +101,13 @@ function table(rows: readonly string[][]): string[] {
   );
 }
 
-function summaryLine(rows: readonly DashboardRow[]): string {
+function summaryLine(rows: readonly DashboardRow[], sort?: string, filter?: string): string {
   const counts = new Map<string, number>();
   for (const r of rows) if (r.status) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const parts = [...counts].map(([s, n]) => `${n} ${s}`);
   const total = `${rows.length} ${rows.length === 1 ? "worktree" : "worktrees"}`;
-  return displaySafe(["wm dashboard", total, ...parts].join("  ·  "));
+  const extra = [sort ? `sort: ${sort}` : "", filter ? `filter: ${filter}` : ""].filter(Boolean);
+  return displaySafe(["wm dashboard", total, ...parts, ...extra].join("  ·  "));
 }
 
 /** One frame: at most `height` lines, none wider than `width` columns. */
@@ -114,22 +128,35 @@ export function renderFrame(
     ...view.rows.map((r) => cells(r, qualify, view.now)),
   ]);
   const lines = [
-    bold(truncate(summaryLine(view.rows), w)),
+    bold(truncate(summaryLine(view.rows, view.sort, view.filter), w)),
     bold(truncate(`  ${head}`, w).trimEnd()),
   ];
 
   if (view.help) {
     lines.push(...HELP_LINES.slice(0, bodyHeight).map((l) => truncate(l, w)));
   } else if (view.rows.length === 0) {
-    if (bodyHeight > 0) lines.push(truncate(`  ${EMPTY_TEXT}`, w));
+    if (bodyHeight > 0) lines.push(truncate(`  ${view.filter ? "no match" : EMPTY_TEXT}`, w));
   } else {
+    const preview = view.preview;
+    const previewHeight =
+      preview && bodyHeight > 2
+        ? Math.min(bodyHeight - 1, Math.max(2, Math.floor((bodyHeight * preview.size) / 100)))
+        : 0;
+    const listHeight = bodyHeight - previewHeight;
     const selected = view.selected < 0 ? -1 : Math.min(view.selected, view.rows.length - 1);
-    const offset = Math.max(0, selected - bodyHeight + 1);
-    body.slice(offset, offset + bodyHeight).forEach((text, i) => {
+    const offset = Math.max(0, selected - listHeight + 1);
+    const shown = body.slice(offset, offset + listHeight);
+    shown.forEach((text, i) => {
       const isSelected = offset + i === selected;
       const line = truncate(`${isSelected ? MARKER : "  "}${text}`, w);
       lines.push(isSelected && opts.ansi ? `\x1b[7m${fit(line, w)}\x1b[0m` : line.trimEnd());
     });
+    if (preview && previewHeight > 0) {
+      for (let i = shown.length; i < listHeight; i += 1) lines.push("");
+      lines.push(bold(truncate(`── ${displaySafe(preview.title)} ──`, w)));
+      const tail = previewHeight > 1 ? preview.lines.slice(-(previewHeight - 1)) : [];
+      for (const l of tail) lines.push(truncate(displaySafe(l), w).trimEnd());
+    }
   }
 
   const out = lines.slice(0, Math.max(0, h - footerLines));

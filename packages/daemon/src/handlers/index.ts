@@ -24,9 +24,11 @@ import { worktreeList } from "./worktree-list.ts";
 import { worktreeMerge } from "./worktree-merge.ts";
 import { worktreeOpen } from "./worktree-open.ts";
 import { worktreeRemove } from "./worktree-remove.ts";
+import { worktreeRun } from "./worktree-run.ts";
 import { worktreeCapture, worktreeSend } from "./worktree-send.ts";
 import { worktreeStatus } from "./worktree-status.ts";
 import { worktreeStatusSet } from "./worktree-status-set.ts";
+import { worktreeSyncFiles } from "./worktree-sync-files.ts";
 
 export const hostHandlers: HandlerTable = {
   "daemon.status": daemonStatus,
@@ -56,5 +58,7 @@ export const hostHandlers: HandlerTable = {
   "worktree.find": worktreeFind,
   "worktree.send": worktreeSend,
   "worktree.capture": worktreeCapture,
+  "worktree.run": worktreeRun,
+  "worktree.syncFiles": worktreeSyncFiles,
   "worktree.lastDone": worktreeLastDone,
 };

@@ -82,3 +82,22 @@ export async function commitIdentity(git: SafeGit, env: Env, homedir: string) {
   }
   return { ...FALLBACK_IDENTITY };
 }
+
+/**
+ * Local branches whose upstream is gone (`%(upstream:track)` is `[gone]`): deleted on the
+ * remote and pruned by `git fetch --prune`. Branch names cannot contain spaces.
+ */
+export async function goneBranches(git: SafeGit): Promise<Set<string>> {
+  const res = await git.run([
+    "for-each-ref",
+    "--format=%(refname:short) %(upstream:track)",
+    "refs/heads",
+  ]);
+  if (res.code !== 0) throw new Error(`git for-each-ref failed: ${res.stderr.trim()}`);
+  const gone = new Set<string>();
+  for (const line of res.stdout.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0 && line.slice(space + 1).trim() === "[gone]") gone.add(line.slice(0, space));
+  }
+  return gone;
+}

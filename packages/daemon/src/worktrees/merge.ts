@@ -1,11 +1,14 @@
 import { existsSync } from "node:fs";
+import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { type ParsedParams, type Result, RpcError } from "@wm/protocol";
 import type { LoadedConfig } from "../config/index.ts";
-import type { SafeGit } from "../git/safe-git.ts";
-import { branchExists, commitIdentity, currentBranch, mainBranch } from "./git-info.ts";
+import { createSafeGit, type SafeGit } from "../git/safe-git.ts";
+import { branchExists, checkedOut, commitIdentity, mainBranch } from "./git-info.ts";
 import { assertBranchName } from "./names.ts";
 import { dismantle, runEntryHooks } from "./remove.ts";
-import { gitOk, mainGit } from "./repo.ts";
+import { gitOk, mainGit, worktreeGit } from "./repo.ts";
 import { configDirOf, type WorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 import {
@@ -160,36 +163,127 @@ async function undo(git: SafeGit, before: string, why: RpcError): Promise<never>
   throw why;
 }
 
-/** The target branch, once both branches exist, it is checked out and the main worktree clean. */
+/**
+ * Where the merge runs: the worktree that has the target checked out (the main worktree or one
+ * wm made), which must be clean; or, when no worktree has it, a temporary detached worktree
+ * whose result then moves the branch (`update-ref`) without touching any of the user's checkouts.
+ */
+type Place =
+  | {
+      kind: "checkout";
+      /** safe-git in that worktree, committing as `identity`. */
+      git: (identity: { name: string; email: string }) => SafeGit;
+      path: string;
+      main: boolean;
+    }
+  | { kind: "temporary" };
+
+/** The target branch and where to merge into it, once both branches exist. */
 async function checkedTarget(
+  svc: WorktreeService,
   entry: WorktreeEntry,
   plain: SafeGit,
   into: string | undefined,
   configuredMain: string | undefined,
-): Promise<string> {
+): Promise<{ target: string; place: Place }> {
   const target = into ?? (await mainBranch(plain, configuredMain));
   assertBranchName(target, "target branch");
   if (!(await branchExists(plain, target)))
     throw new RpcError("NotFound", `target branch "${target}" does not exist`);
   if (!(await branchExists(plain, entry.branch)))
     throw new RpcError("NotFound", `branch "${entry.branch}" no longer exists`);
-  const checked = await currentBranch(plain);
-  if (checked !== target) {
+  if (target === entry.branch)
     throw new RpcError(
-      "Conflict",
-      `the main worktree (${entry.repo}) has ${checked ?? "a detached HEAD"} checked out, not ${target}; switch it to ${target} or pass --into ${checked ?? "BRANCH"}`,
+      "InvalidParams",
+      `cannot merge ${entry.branch} into itself; pass --into another branch`,
     );
+  const where = (await checkedOut(plain)).get(target);
+  if (where === undefined) return { target, place: { kind: "temporary" } };
+  const main =
+    (await realpath(where).catch(() => where)) ===
+    (await realpath(entry.repo).catch(() => entry.repo));
+  const repo = { root: entry.repo, commonDir: entry.commonDir };
+  let open = (identity: { name: string; email: string }) => mainGit(repo, svc.daemon.env, identity);
+  let git = plain;
+  if (!main) {
+    const owner = await svc.entryAt(where);
+    if (!owner || owner.path === entry.path) {
+      throw new RpcError(
+        "Refused",
+        `${target} is checked out in the worktree ${where}, which wm did not make; merge there with git, or switch that worktree to another branch and run wm merge again`,
+      );
+    }
+    git = worktreeGit(owner, svc.daemon.env);
+    open = (identity) =>
+      createSafeGit({
+        gitDir: owner.adminDir,
+        commonDir: owner.commonDir,
+        workTree: owner.path,
+        env: svc.daemon.env as NodeJS.ProcessEnv,
+        identity,
+      });
   }
-  const mainDirty = (
-    await gitOk(plain, ["status", "--porcelain=v1", "--untracked-files=no"])
-  ).trim();
-  if (mainDirty) {
+  const dirty = (await gitOk(git, ["status", "--porcelain=v1", "--untracked-files=no"])).trim();
+  if (dirty) {
     throw new RpcError(
       "Refused",
-      `the main worktree ${entry.repo} has uncommitted changes; commit or stash them first:\n${mainDirty}`,
+      `${target} is checked out in ${main ? "the main worktree" : "the worktree"} ${where}, which has uncommitted changes; commit or stash them there first:\n${dirty}`,
+      { reason: "target-uncommitted", worktree: where },
     );
   }
-  return target;
+  return { target, place: { kind: "checkout", git: open, path: where, main } };
+}
+
+/** The admin dir of a worktree wm just added in its own private directory (its `.git` file). */
+async function adminDirOf(tree: string): Promise<string> {
+  const gitFile = await readFile(path.join(tree, ".git"), "utf8");
+  const dir = /^gitdir: (.+)$/m.exec(gitFile)?.[1];
+  if (!dir)
+    throw new RpcError("InternalError", `unexpected ${tree}/.git: ${gitFile.slice(0, 200)}`);
+  return path.resolve(tree, dir.trim());
+}
+
+/**
+ * Merges into `target` in a temporary detached worktree (hooks and filters are off in safe-git),
+ * then moves the branch with a compare-and-swap `update-ref`; no other checkout changes.
+ */
+async function applyDetached(
+  svc: WorktreeService,
+  entry: WorktreeEntry,
+  identity: { name: string; email: string },
+  strategy: Strategy,
+  target: string,
+): Promise<string> {
+  const { env } = svc.daemon;
+  const plain = mainGit({ root: entry.repo, commonDir: entry.commonDir }, env);
+  const before = (
+    await gitOk(plain, ["rev-parse", "--verify", `refs/heads/${target}^{commit}`])
+  ).trim();
+  const dir = await mkdtemp(path.join(tmpdir(), "wm-merge-"));
+  // The admin dir git makes is named after the last component: unique like the directory.
+  const tree = path.join(dir, path.basename(dir));
+  try {
+    await gitOk(plain, ["worktree", "add", "--detach", "--quiet", tree, before], "InternalError");
+    const git = createSafeGit({
+      gitDir: await adminDirOf(tree),
+      commonDir: entry.commonDir,
+      workTree: tree,
+      env: env as NodeJS.ProcessEnv,
+      identity,
+    });
+    await apply(git, strategy, entry.branch, target);
+    const commit = (await gitOk(git, ["rev-parse", "--verify", "HEAD"])).trim();
+    await gitOk(
+      plain,
+      ["update-ref", "-m", `wm merge ${entry.branch}`, `refs/heads/${target}`, commit, before],
+      "Conflict",
+    );
+    return commit;
+  } finally {
+    await plain.run(["worktree", "remove", "--force", tree]);
+    await rm(dir, { recursive: true, force: true });
+    await plain.run(["worktree", "prune"]);
+  }
 }
 
 /**
@@ -300,7 +394,13 @@ export async function mergeWorktree(
     const strategy = params.strategy ?? config.merge_strategy;
     const keep = params.keep ?? config.merge_keep ?? false;
     const plain = mainGit(repo, env);
-    const target = await checkedTarget(entry, plain, params.into, config.main_branch);
+    const { target, place } = await checkedTarget(
+      svc,
+      entry,
+      plain,
+      params.into,
+      config.main_branch,
+    );
     const left = await leftOut(svc, entry, params.ignoreUncommitted === true, keep);
     const verify = await guardTrusted({ plain, entry, target, strategy, loaded, guest, params });
 
@@ -312,10 +412,17 @@ export async function mergeWorktree(
             WM_TARGET_BRANCH: target,
           })
         : [];
-    const git = mainGit(repo, env, await commitIdentity(plain, env, homedir));
-    await apply(git, strategy, entry.branch, target);
-    const commit = (await gitOk(git, ["rev-parse", "--verify", "HEAD"])).trim();
-    await verify(git, commit);
+    const identity = await commitIdentity(plain, env, homedir);
+    let commit: string;
+    if (place.kind === "temporary") {
+      commit = await applyDetached(svc, entry, identity, strategy, target);
+    } else {
+      const git = place.git(identity);
+      await apply(git, strategy, entry.branch, target);
+      commit = (await gitOk(git, ["rev-parse", "--verify", "HEAD"])).trim();
+      // What wm reads on the host changes on disk only when the main worktree has the target.
+      if (place.main) await verify(git, commit);
+    }
     svc.emit("worktree", "merged", entry, { target, strategy, commit });
     if (!keep) {
       if (existsSync(entry.path)) {

@@ -92,11 +92,16 @@ export function planPane(command: string | undefined, ctx: PaneContext): PanePla
   if (!ctx.sandbox || (target !== "all" && !isAgent))
     return { line, runs: expanded.line, sandboxed: false, agent: isAgent };
   return {
-    line: `${wm} sandbox run --worktree ${shellQuote(ctx.worktree)} -- sh -c ${shellQuote(line)}`,
+    line: sandboxedLine(line, ctx.worktree, ctx.wm),
     runs: expanded.line,
     sandboxed: true,
     agent: isAgent,
   };
+}
+
+/** `line` run by `sh -c` in the worktree's sandbox: `wm sandbox run --worktree <path> -- sh -c '<line>'`. */
+export function sandboxedLine(line: string, worktree: string, wm: readonly string[]): string {
+  return `${wm.map(shellQuote).join(" ")} sandbox run --worktree ${shellQuote(worktree)} -- sh -c ${shellQuote(line)}`;
 }
 
 /** The line typed into a pane ({@link planPane}). */

@@ -52,6 +52,8 @@ export const methods = {
   "worktree.find": worktree.worktreeFind,
   "worktree.send": worktree.worktreeSend,
   "worktree.capture": worktree.worktreeCapture,
+  "worktree.run": worktree.worktreeRun,
+  "worktree.syncFiles": worktree.worktreeSyncFiles,
   "worktree.lastDone": worktree.worktreeLastDone,
 } as const satisfies Record<string, MethodSpec>;
 

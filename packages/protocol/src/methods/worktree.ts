@@ -181,7 +181,15 @@ export const worktreeList = defineMethod({
   summary:
     "Worktrees of the repository (every linked worktree git lists, made by wm or not): branch, window, agent status and last activity.",
   surfaces: ["host"],
-  params: z.strictObject({ cwd: absolutePath.optional(), all: z.boolean().default(false) }),
+  params: z.strictObject({
+    cwd: absolutePath.optional(),
+    all: z.boolean().default(false),
+    /**
+     * Only the worktrees of `cwd`'s repository whose branch's upstream is gone (`git
+     * for-each-ref` shows `[gone]`: deleted on the remote, then fetched with --prune).
+     */
+    gone: z.boolean().default(false),
+  }),
   result: z.object({ repo: z.string().nullable(), worktrees: z.array(worktreeSummary) }),
 });
 
@@ -344,6 +352,46 @@ export const worktreeSend = defineMethod({
   surfaces: ["host"],
   params: z.strictObject({ ...scope, name, text: typedText }),
   result: z.object({ handle: z.string(), pane: z.string() }),
+});
+
+export const worktreeRun = defineMethod({
+  summary:
+    "Run a command in a new pane of a worktree's window: in the worktree's sandbox (`wm sandbox run`) when its agent is sandboxed, on the host otherwise.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    ...scope,
+    name,
+    /** The program and its arguments (each quoted for the pane's shell; no control characters). */
+    command: z.array(z.string().max(8192)).min(1).max(256),
+  }),
+  result: z.object({
+    handle: z.string(),
+    pane: z.string(),
+    sandboxed: z.boolean(),
+    /** The line typed into the new pane's shell. */
+    line: z.string(),
+  }),
+});
+
+const fileOpsResult = z.object({
+  copied: z.array(z.string()),
+  symlinked: z.array(z.string()),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
+
+export const worktreeSyncFiles = defineMethod({
+  summary:
+    "Apply `files.copy` and `files.symlink` again to existing worktrees (one, or every worktree of the repository).",
+  surfaces: ["host"],
+  params: z.strictObject({
+    ...scope,
+    /** Absent (and not `all`): the worktree `cwd` lies in. */
+    name: name.optional(),
+    all: z.boolean().default(false),
+  }),
+  result: z.object({
+    worktrees: z.array(z.object({ handle: z.string(), path: z.string(), files: fileOpsResult })),
+  }),
 });
 
 export const worktreeCapture = defineMethod({
