@@ -79,12 +79,19 @@ export const addCommand = defineCommand({
     "worktrees BRANCH-1, BRANCH-2, …, each prompt with {{ index }} and {{ VAR }} replaced (plain",
     "text, nothing evaluated). With prompt_file_only: true the prompt file is written but not",
     "passed to the agent.",
+    "",
+    "-A/--auto-name takes the branch name from the prompt instead of BRANCH: with",
+    "auto_name.command set in the global config, that command (run with hook_shell, the prompt",
+    "on stdin, at most 30 s) prints it on its first line; otherwise the prompt's words are",
+    "joined by - (lowercase, a-z 0-9, at most 40 characters). Either way the name is slugged,",
+    "and -2, -3, … is added when the branch exists. A failing command is an error, not a",
+    'fallback. `wm add -A -p "Fix the login redirect bug"` makes fix-the-login-redirect-bug.',
   ].join("\n"),
   json: true,
   args: [
     {
       name: "branch",
-      description: "branch to create or check out (with --pr: default pr-N)",
+      description: "branch to create or check out (with --pr: default pr-N; left out with -A)",
     },
   ],
   options: {
@@ -148,6 +155,12 @@ export const addCommand = defineCommand({
       valueName: "NAME",
       description: "lay the window out with layouts.NAME instead of panes",
     },
+    "auto-name": {
+      type: "boolean",
+      short: "A",
+      description:
+        "name the branch from the prompt: auto_name.command's output (global config), else the prompt slugged",
+    },
     "open-if-exists": {
       type: "boolean",
       description:
@@ -174,10 +187,23 @@ export const addCommand = defineCommand({
     const pr = str("pr");
     if (pr !== undefined && !/^[1-9]\d{0,8}$/.test(pr))
       throw new UsageError(`--pr takes a pull request number, not "${pr}"`);
+    const autoName = ctx.options["auto-name"] === true;
+    if (autoName && ctx.args[0] !== undefined)
+      throw new UsageError(
+        `-A/--auto-name names the branch from the prompt; leave out the branch "${ctx.args[0]}" or -A`,
+      );
+    if (autoName && pr !== undefined)
+      throw new UsageError("-A/--auto-name and --pr exclude each other");
     const branch = (ctx.args[0] as string | undefined) ?? (pr ? `pr-${pr}` : undefined);
-    if (!branch)
-      throw new UsageError("missing argument <branch> (it may be left out only with --pr)");
+    if (!branch && !autoName)
+      throw new UsageError(
+        "missing argument <branch> (it may be left out only with --pr or -A/--auto-name)",
+      );
     const agents = agentsFrom(str("count"), str("foreach"));
+    if (agents && autoName)
+      throw new UsageError(
+        "-A/--auto-name cannot be combined with -n/--count or --foreach yet; give the branch name",
+      );
     if (agents) {
       for (const [flag, given] of [
         ["--name", str("name") !== undefined],
@@ -191,14 +217,22 @@ export const addCommand = defineCommand({
       }
     }
     if (prompt === undefined) prompt = await promptFromStdin();
+    if (autoName && (prompt === undefined || prompt.trim() === ""))
+      throw new UsageError(
+        "-A/--auto-name names the branch from the prompt; give one with -p, -P or on stdin",
+      );
     const tmux = tmuxClientFromEnv(ctx.env);
     await showConfigWarnings(ctx, { startsAgent: true });
-    const add = (one: { branch: string; prompt: string | undefined; background: boolean }) =>
+    const add = (one: {
+      branch: string | undefined;
+      prompt: string | undefined;
+      background: boolean;
+    }) =>
       ctx
         .daemon((c) =>
           c.call("worktree.add", {
             cwd: ctx.cwd,
-            branch: one.branch,
+            ...(one.branch !== undefined ? { branch: one.branch } : { autoName: true }),
             ...(str("base") !== undefined ? { base: str("base") } : {}),
             ...(sandbox !== undefined ? { sandbox } : {}),
             background: one.background,
@@ -221,7 +255,7 @@ export const addCommand = defineCommand({
     }
     // Every prompt is rendered first: a bad placeholder stops the command before anything is made.
     const plans = agents.map((a) => ({
-      branch: `${branch}-${a.index}`,
+      branch: `${branch as string}-${a.index}`,
       prompt: prompt === undefined ? undefined : renderPrompt(prompt, a),
       // The first window is switched to (unless -b); the others open behind it.
       background: background || a.index > 1,

@@ -83,6 +83,7 @@ const ACTED_ON = [
   "merge_keep",
   "window_placement",
   "hook_shell",
+  "auto_name.command",
   "status_format",
   "status_icons",
   "dashboard.commit",

@@ -27,7 +27,6 @@ async function loadFull() {
 
 const UNSUPPORTED_IN_FULL_FIXTURE = [
   "auto_name.background",
-  "auto_name.command",
   "auto_name.model",
   "auto_name.system_prompt",
   "auto_update_check",

@@ -11,9 +11,10 @@ import {
 import type { SafeGit } from "../git/safe-git.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
 import { applyChanges, captureChanges, fetchPullRequest, withLayout } from "./add-options.ts";
+import { autoBranchName } from "./auto-name.ts";
 import { planBranch, worktreeAddArgs } from "./branch-plan.ts";
 import { applyFileOps } from "./file-ops.ts";
-import { checkedOut, currentBranch, mainBranch } from "./git-info.ts";
+import { branchExists, checkedOut, currentBranch, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { withExclusiveLock } from "./lock.ts";
 import {
@@ -123,11 +124,35 @@ export async function addWorktree(
 ): Promise<Result<"worktree.add">> {
   const { daemon } = svc;
   const repo: Repo = await requireRepo(params.cwd, await svc.known());
-  assertBranchName(params.branch);
+  if (params.autoName && params.branch !== undefined)
+    throw new RpcError("InvalidParams", "-A names the branch itself; give a branch name or -A");
+  if (params.autoName && params.pr !== undefined)
+    throw new RpcError("InvalidParams", "-A and --pr exclude each other");
+  if (!params.autoName && params.branch === undefined)
+    throw new RpcError("InvalidParams", "a branch name is required unless -A names one");
+  if (params.branch !== undefined) assertBranchName(params.branch);
   const { loaded: configured, subdir } = await svc.configAt(repo, params.cwd);
   const loaded = withLayout(configured, params.layout);
   const config = loaded.config;
   const git = mainGit(repo, daemon.env);
+  let branch = params.branch as string;
+  if (params.autoName) {
+    if (!params.prompt)
+      throw new RpcError(
+        "InvalidParams",
+        "-A names the branch from the prompt; give -p, -P or a prompt on stdin",
+      );
+    const entries = await svc.entries(repo);
+    branch = await autoBranchName(configured, params.prompt, {
+      env: daemon.env,
+      cwd: repo.root,
+      taken: async (b) =>
+        (await branchExists(git, b)) ||
+        entries.some((e) => e.branch === b) ||
+        (await git.run(["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${b}`])).code ===
+          0,
+    });
+  }
   if (params.pr !== undefined && params.openIfExists)
     throw new RpcError("InvalidParams", "--pr and --open-if-exists exclude each other");
   if (params.withChanges && params.openIfExists)
@@ -139,8 +164,8 @@ export async function addWorktree(
     );
   const plan =
     params.pr !== undefined
-      ? { kind: "existing" as const, branch: params.branch }
-      : await planBranch(git, params.branch);
+      ? { kind: "existing" as const, branch: branch }
+      : await planBranch(git, branch);
   const handle = params.name
     ? handleFromName(params.name)
     : handleFor(plan.branch, config.worktree_naming, config.worktree_prefix);
@@ -178,7 +203,7 @@ export async function addWorktree(
       const what = plan.kind === "tracking" ? `the remote branch ${plan.remoteRef}` : "a branch";
       throw new RpcError(
         "InvalidParams",
-        `"${params.branch}" is ${what} that exists; --base applies only to a new branch`,
+        `"${branch}" is ${what} that exists; --base applies only to a new branch`,
       );
     }
     const from =

@@ -108,7 +108,13 @@ export const worktreeAdd = defineMethod({
   surfaces: ["host"],
   params: z.strictObject({
     ...scope,
-    branch: name,
+    /** Required unless `autoName` is set. */
+    branch: name.optional(),
+    /**
+     * Name the branch from `prompt` (`wm add -A`): `auto_name.command`'s output (global config
+     * only) or the prompt itself, slugged; `-2`, `-3`, … appended when the name is taken.
+     */
+    autoName: z.boolean().optional(),
     base: name.optional(),
     /** Overrides `sandbox.enabled` for this worktree's panes. */
     sandbox: z.boolean().optional(),
