@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sandboxRecord } from "../../test/fixtures/sandbox-record.ts";
 import { createLogger } from "../log.ts";
 import type { SandboxRecord } from "./record.ts";
 import { SandboxRegistry } from "./registry.ts";
@@ -19,27 +20,7 @@ const uid = process.getuid?.() ?? 0;
 const ID = "sb-00000000000a";
 
 function record(): SandboxRecord {
-  return {
-    id: ID,
-    name: "a",
-    worktree: "/w",
-    git: { commonDir: "/r/.git", adminDir: "/r/.git/worktrees/w" },
-    runtime: "docker",
-    image: "wm-sandbox:demo",
-    containerName: "wm-a",
-    containerId: "c1",
-    state: "running",
-    exitCode: null,
-    createdAt: new Date().toISOString(),
-    command: ["true"],
-    tty: false,
-    user: "1000:1000",
-    transport: "socket",
-    tokenHash: null,
-    tcpHost: null,
-    tcpPort: null,
-    agentStatus: null,
-  };
+  return sandboxRecord({ id: ID, name: "a", containerName: "wm-a" });
 }
 
 async function onDisk(): Promise<SandboxRecord> {

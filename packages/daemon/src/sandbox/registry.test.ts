@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sandboxRecord } from "../../test/fixtures/sandbox-record.ts";
 import { createLogger } from "../log.ts";
 import type { SandboxRecord } from "./record.ts";
 import { SandboxRegistry } from "./registry.ts";
@@ -18,27 +19,7 @@ const log = createLogger({ level: "silent" });
 const uid = process.getuid?.() ?? 0;
 
 function record(id: string, state: SandboxRecord["state"] = "running"): SandboxRecord {
-  return {
-    id,
-    name: id.slice(3),
-    worktree: "/w",
-    git: { commonDir: "/r/.git", adminDir: "/r/.git/worktrees/w" },
-    runtime: "docker",
-    image: "wm-sandbox:demo",
-    containerName: `wm-${id}`,
-    containerId: "c1",
-    state,
-    exitCode: null,
-    createdAt: new Date().toISOString(),
-    command: ["true"],
-    tty: false,
-    user: "1000:1000",
-    transport: "socket",
-    tokenHash: null,
-    tcpHost: null,
-    tcpPort: null,
-    agentStatus: null,
-  };
+  return sandboxRecord({ id, state });
 }
 
 describe("sandbox registry", () => {

@@ -1,51 +1,24 @@
-import { execFileSync } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type TempTree, tempTree } from "../../test/fixtures/config/temp-tree.ts";
-import type { DaemonContext } from "../context.ts";
-import { EventBus } from "../events.ts";
-import { createLogger } from "../log.ts";
+import type { TempTree } from "../../test/fixtures/config/temp-tree.ts";
+import { type ServiceTree, serviceTree } from "../../test/fixtures/worktree-service.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
-import { SandboxManager } from "../sandbox/manager.ts";
-import { WorktreeStore } from "../sandbox/worktree-store.ts";
 import { untrackedWorktrees } from "./adopt.ts";
-import { WorktreeService } from "./service.ts";
+import type { WorktreeService } from "./service.ts";
 
 let tree: TempTree;
 let svc: WorktreeService;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=wm", "-c", "user.email=wm@example.invalid", ...args], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: tree.root },
-    encoding: "utf8",
-  });
+let git: ServiceTree["git"];
 
 /** `proj` with linked worktrees made by plain git: beside it, elsewhere, detached, and gone. */
 beforeEach(async () => {
-  tree = await tempTree({ "proj/README.md": "hello\n", "state/": "", "home/": "" });
-  git(tree.at("proj"), "init", "-q", "-b", "main");
-  git(tree.at("proj"), "add", ".");
-  git(tree.at("proj"), "commit", "-q", "-m", "initial");
-  const add = (...args: string[]) => git(tree.at("proj"), "worktree", "add", "-q", ...args);
-  add("-b", "manual", tree.at("proj__worktrees/manual"));
-  add("-b", "far", tree.at("elsewhere/far"));
-  add("--detach", tree.at("proj__worktrees/headless"));
-  add("-b", "gone", tree.at("proj__worktrees/gone"));
+  ({ tree, svc, git } = await serviceTree((at) => [
+    ["-b", "manual", at("proj__worktrees/manual")],
+    ["-b", "far", at("elsewhere/far")],
+    ["--detach", at("proj__worktrees/headless")],
+    ["-b", "gone", at("proj__worktrees/gone")],
+  ]));
   await rm(tree.at("proj__worktrees/gone"), { recursive: true });
-  await mkdir(tree.at("home/.config/workmux"), { recursive: true });
-  await writeFile(tree.at("home/.config/workmux/config.yaml"), 'agent: "echo"\n');
-  const daemon = {
-    paths: { stateDir: tree.at("state") },
-    env: { PATH: process.env.PATH, HOME: tree.at("home") },
-    homedir: tree.at("home"),
-    log: createLogger({ level: "silent" }),
-    events: new EventBus(),
-    worktreeRecords: new WorktreeStore(tree.at("state"), createLogger({ level: "silent" })),
-  } as unknown as DaemonContext;
-  daemon.sandboxes = new SandboxManager(daemon);
-  await daemon.sandboxes.registry.load(process.getuid?.() ?? 0);
-  svc = new WorktreeService(daemon);
 });
 afterEach(async () => {
   await tree.remove();

@@ -1,64 +1,35 @@
-import { execFileSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type TempTree, tempTree } from "../../test/fixtures/config/temp-tree.ts";
-import type { DaemonContext } from "../context.ts";
-import { EventBus } from "../events.ts";
-import { createLogger } from "../log.ts";
+import type { TempTree } from "../../test/fixtures/config/temp-tree.ts";
+import { sandboxRecord } from "../../test/fixtures/sandbox-record.ts";
+import { type ServiceTree, serviceTree } from "../../test/fixtures/worktree-service.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
-import { SandboxManager } from "../sandbox/manager.ts";
-import { WorktreeStore } from "../sandbox/worktree-store.ts";
 import { rebuildEntries, rememberTracked } from "./rebuild.ts";
-import { WorktreeService } from "./service.ts";
+import type { WorktreeService } from "./service.ts";
 
 let tree: TempTree;
 let svc: WorktreeService;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=wm", "-c", "user.email=wm@example.invalid", ...args], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: tree.root },
-    encoding: "utf8",
-  });
+let git: ServiceTree["git"];
+let config: ServiceTree["config"];
 
 /**
  * `proj` with worktrees where `wm add` puts them (`proj__worktrees/<handle>`) and three it did
  * not make: one elsewhere, one detached, one whose branch is not its directory's name.
  */
 beforeEach(async () => {
-  tree = await tempTree({ "proj/README.md": "hello\n", "state/": "", "home/": "" });
-  git(tree.at("proj"), "init", "-q", "-b", "main");
-  git(tree.at("proj"), "add", ".");
-  git(tree.at("proj"), "commit", "-q", "-m", "initial");
-  const add = (...args: string[]) => git(tree.at("proj"), "worktree", "add", "-q", ...args);
-  add("-b", "one", tree.at("proj__worktrees/one"));
-  add("-b", "feature/two", tree.at("proj__worktrees/feature-two"));
-  add("-b", "elsewhere", tree.at("elsewhere"));
-  add("--detach", tree.at("proj__worktrees/detached"));
-  add("-b", "renamed", tree.at("proj__worktrees/not-renamed"));
-  await config("");
-  const daemon = {
-    paths: { stateDir: tree.at("state") },
-    env: { PATH: process.env.PATH, HOME: tree.at("home") },
-    homedir: tree.at("home"),
-    log: createLogger({ level: "silent" }),
-    events: new EventBus(),
-    worktreeRecords: new WorktreeStore(tree.at("state"), createLogger({ level: "silent" })),
-  } as unknown as DaemonContext;
-  daemon.sandboxes = new SandboxManager(daemon);
-  await daemon.sandboxes.registry.load(process.getuid?.() ?? 0);
+  ({ tree, svc, git, config } = await serviceTree((at) => [
+    ["-b", "one", at("proj__worktrees/one")],
+    ["-b", "feature/two", at("proj__worktrees/feature-two")],
+    ["-b", "elsewhere", at("elsewhere")],
+    ["--detach", at("proj__worktrees/detached")],
+    ["-b", "renamed", at("proj__worktrees/not-renamed")],
+  ]));
   // The repository is known from what `wm add` recorded of one of its worktrees.
-  await daemon.worktreeRecords.remember(await recordWorktree(tree.at("proj__worktrees/one")));
-  svc = new WorktreeService(daemon);
+  await svc.daemon.worktreeRecords.remember(await recordWorktree(tree.at("proj__worktrees/one")));
 });
 afterEach(async () => {
   await tree.remove();
 });
-
-async function config(extra: string): Promise<void> {
-  await mkdir(tree.at("home/.config/workmux"), { recursive: true });
-  await writeFile(tree.at("home/.config/workmux/config.yaml"), `agent: "echo"\n${extra}`);
-}
 
 const rebuilt = async (text?: string) =>
   rebuildEntries(
@@ -142,27 +113,17 @@ describe("the sandbox flag of a rebuilt worktree is never less isolated than bef
     const record = await recordWorktree(tree.at("proj__worktrees/feature-two"));
     await mkdir(svc.daemon.sandboxes.gitShadows.target(record).shadow.dir, { recursive: true });
     expect(await sandboxOf()).toEqual({ one: false, "feature-two": true });
-    await svc.daemon.sandboxes.registry.put({
-      id: "sb-000000000001",
-      name: "one",
-      worktree: tree.at("proj__worktrees/one"),
-      git: { commonDir: tree.at("proj/.git"), adminDir: tree.at("proj/.git/worktrees/one") },
-      runtime: "docker",
-      image: "wm-sandbox:demo",
-      containerName: "wm-one",
-      containerId: null,
-      state: "exited",
-      exitCode: 0,
-      createdAt: new Date().toISOString(),
-      command: ["true"],
-      tty: false,
-      user: "1000:1000",
-      transport: "socket",
-      tokenHash: null,
-      tcpHost: null,
-      tcpPort: null,
-      agentStatus: null,
-    });
+    await svc.daemon.sandboxes.registry.put(
+      sandboxRecord({
+        id: "sb-000000000001",
+        name: "one",
+        worktree: tree.at("proj__worktrees/one"),
+        git: { commonDir: tree.at("proj/.git"), adminDir: tree.at("proj/.git/worktrees/one") },
+        containerId: null,
+        state: "exited",
+        exitCode: 0,
+      }),
+    );
     expect(await sandboxOf()).toEqual({ one: true, "feature-two": true });
   });
 
