@@ -26,7 +26,17 @@ describe("the spawn lock", () => {
     await fs.writeFile(file, "2147483646\n");
     expect("heldBy" in (await takeSpawnLock(file))).toBe(false);
     await fs.writeFile(file, "garbage\n");
+    const old = new Date(Date.now() - 60_000);
+    await fs.utimes(file, old, old);
     expect("heldBy" in (await takeSpawnLock(file))).toBe(false);
+  });
+
+  it("waits for a holder that has created the file but not yet written its pid", async () => {
+    const file = path.join(dir, "daemon.lock.spawn");
+    await fs.writeFile(file, "");
+    const taking = takeSpawnLock(file);
+    await fs.writeFile(file, `${process.pid}\n`);
+    expect(await taking).toEqual({ heldBy: process.pid });
   });
 
   it("makes the runtime directory on a first start, owner-only, so racing clients share it", async () => {

@@ -1,5 +1,9 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** How long a lock file without a pid in it is taken to be one being written. */
+const UNWRITTEN_GRACE_MS = 2000;
 
 /**
  * Held by the one client that spawns a daemon, so that clients which lost their daemon
@@ -36,7 +40,12 @@ export async function takeSpawnLock(file: string): Promise<SpawnLock | { heldBy:
     }
     const holder = await holderOf(file);
     if (holder !== undefined && alive(holder)) return { heldBy: holder };
-    // Its holder died, or it was never a pid: the lock is stale.
+    // No pid yet may be a holder between creating the file and writing its pid.
+    if (holder === undefined && (await ageMs(file)) < UNWRITTEN_GRACE_MS) {
+      await sleep(10);
+      continue;
+    }
+    // Its holder died, or it never named one: the lock is stale.
     await fs.rm(file, { force: true });
   }
 }
@@ -59,4 +68,9 @@ async function holderOf(file: string): Promise<number | undefined> {
   } finally {
     await handle.close();
   }
+}
+
+async function ageMs(file: string): Promise<number> {
+  const st = await fs.lstat(file).catch(() => undefined);
+  return st ? Date.now() - st.mtimeMs : Number.POSITIVE_INFINITY;
 }
