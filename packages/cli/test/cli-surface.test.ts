@@ -138,4 +138,24 @@ describe("wm config", () => {
     expect(res.stdout).toContain("sandbox.host_commands");
     expect(res.stdout).not.toMatch(/host_commands\s+\["make"\]/);
   });
+
+  it("says sidebar keys are never acted on, and why, apart from the keys not acted on yet", async () => {
+    const repo = path.join(home.root, "repo3");
+    await fs.mkdir(path.join(repo, ".git"), { recursive: true });
+    await fs.writeFile(
+      path.join(repo, ".workmux.yaml"),
+      "sidebar:\n  width: 30\n  layout: compact\nauto_name:\n  model: small\n",
+    );
+    const res = await runWm(["config"], { env: home.env, cwd: repo });
+    expect(res.code, res.stderr).toBe(0);
+    const yet = res.stdout.split("accepted but not acted on by wm yet:\n")[1] ?? "";
+    expect(yet.split("\n\n")[0]).toBe("  auto_name.model");
+    const why = "wm has no sidebar pane; `wm dashboard` is the overview";
+    expect(res.stdout).toContain(
+      `accepted and never acted on by wm:\n  sidebar.layout: ${why}\n  sidebar.width: ${why}`,
+    );
+    const json = await runWm(["config", "--json"], { env: home.env, cwd: repo });
+    const parsed = JSON.parse(json.stdout) as { notPlanned: Record<string, string> };
+    expect(parsed.notPlanned).toEqual({ "sidebar.layout": why, "sidebar.width": why });
+  });
 });

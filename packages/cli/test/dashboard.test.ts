@@ -1,13 +1,14 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { WorktreeSummary } from "@wm/protocol";
-import { WM_BIN } from "@wm/testing";
+import { rawRequest, rpcBody, WM_BIN } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, makeWorkbench, type Workbench } from "./worktree-fixture.ts";
 
 const GLOBAL = `agent: "echo agent-started; cat"
 status_icons: { working: "W!", waiting: "#[fg=yellow]Q?", done: "D+" }
 dashboard: { sort_mode: natural, commit: "please commit now", preview_size: 40 }
+theme: { scheme: emberforge, custom: { header: "#ff00aa" } }
 `;
 const ALPHA = "feature/alpha-with-a-long-name";
 const BETA = "feature/beta-with-a-long-name";
@@ -17,6 +18,8 @@ let pane: string;
 const paths: Record<string, string> = {};
 
 const screen = () => bench.tmux("capture-pane", "-p", "-t", pane).split("\n");
+/** The screen with its colours and attributes as escape sequences. */
+const styled = () => bench.tmux("capture-pane", "-p", "-e", "-t", pane).split("\n");
 const rowOf = (branch: string) =>
   screen().find((l) => /^(> | {2})/.test(l) && l.includes(` ${branch} `));
 const bottom = () =>
@@ -63,6 +66,14 @@ describe("wm dashboard in a tmux pane", () => {
       expect(rowOf(branch)).toMatch(/host\s+\d+s ago\s+\+0 -0, 0 files/);
     expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
     expect(screen()[0]).toContain("2 worktrees");
+  });
+
+  it("draws in the theme's colours: a custom colour over the scheme's", async () => {
+    await eventually(() => rowOf(ALPHA) && rowOf(BETA), "both rows");
+    // theme.custom.header on the summary line, emberforge's dark text colour on the rows.
+    expect(styled()[0]).toContain("38;2;255;0;170m");
+    const beta = styled().find((l) => l.includes(BETA)) ?? "";
+    expect(beta).toContain("38;2;231;214;198m");
   });
 
   it("shows a status change with its configured icon within a second", async () => {
@@ -164,35 +175,91 @@ describe("wm dashboard in a tmux pane", () => {
     await eventually(() => rowOf(ALPHA)?.startsWith("> "), "alpha selected");
   });
 
-  it("previews the selected agent's pane; d shows the branch's diff and back", async () => {
+  it("previews the agent's pane; d lists the changed files and shows each one's patch", async () => {
+    const alpha = paths.alpha as string;
     await eventually(
       () => screen().some((l) => l.startsWith("── feature-alpha")),
       "the preview title",
     );
     await eventually(() => screen().includes("agent-started"), "the agent's output");
+    await fs.appendFile(path.join(alpha, "README.md"), "world\n");
+    const long = Array.from({ length: 120 }, (_, i) => `row ${i + 1}`).join("\n");
+    await fs.writeFile(path.join(alpha, "long.txt"), `${long}\nbad \x1b[2J\x1b]0;title\x07end\n`);
     keys("d");
+    const fileRow = (name: string) => screen().find((l) => l.includes(` ${name}  (`));
     await eventually(
-      () => screen().includes("1 file changed, 2 insertions(+), 0 deletions(-)"),
-      "the diff stat",
+      () => fileRow("notes.txt") && fileRow("README.md") && fileRow("long.txt"),
+      "the changed files",
     );
+    expect(screen()[1]).toContain("3 files changed since the merge base with main");
+    expect(fileRow("README.md")).toMatch(/^> M\s+\+1\s+-0 README\.md {2}\(uncommitted\)/);
+    expect(fileRow("long.txt")).toMatch(/^ {2}A\s+\+121\s+-0 long\.txt {2}\(uncommitted\)/);
+    expect(fileRow("notes.txt")).toMatch(/^ {2}A\s+\+2\s+-0 notes\.txt {2}\(committed\)/);
     expect(screen().includes("agent-started")).toBe(false);
-    keys("d");
+    await eventually(() => screen().includes("+world"), "README.md's patch");
+
+    keys("j");
+    await eventually(() => fileRow("long.txt")?.startsWith("> "), "long.txt selected");
+    await eventually(() => screen().includes("+row 1"), "long.txt's patch from its start");
+    keys("NPage");
+    await eventually(() => !screen().includes("+row 1"), "the patch scrolled");
+    keys("End");
+    await eventually(
+      () => screen().some((l) => l.includes("+bad \\x1b[2J\\x1b]0;title\\x07end")),
+      "the escape sequences shown as text",
+    );
+    expect(fileRow("long.txt")).toBeDefined();
+    keys("PPage", "Home");
+    await eventually(() => screen().includes("+row 1"), "back at the start");
+
+    keys("j");
+    await eventually(() => screen().includes("+one"), "notes.txt's patch");
+    keys("Escape");
     await eventually(() => screen().includes("agent-started"), "the agent's output again");
+    expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
+    keys("d");
+    await eventually(() => fileRow("notes.txt"), "the diff view again");
+    keys("d");
+    await eventually(() => screen().includes("agent-started"), "d goes back too");
+    await fs.rm(path.join(alpha, "long.txt"));
+    bench.git(alpha, "checkout", "--", "README.md");
   });
 
-  it("i types a line into the selected agent; esc leaves input mode", async () => {
+  it("worktree.diff refuses an unknown worktree, a path outside the diff, and ..", async () => {
+    const call = async (params: Record<string, unknown>) => {
+      const res = await rawRequest(bench.home.socketPath, {
+        body: rpcBody("worktree.diff", { cwd: bench.repo, ...params }),
+      });
+      return (res.json() as { error?: { message: string; data?: unknown } }).error;
+    };
+    expect((await call({ name: "no-such-worktree" }))?.message).toContain("no-such-worktree");
+    expect((await call({ name: ALPHA, path: "README.md" }))?.message).toBe(
+      "README.md is not among the 1 changed files of feature-alpha-with-a-long-name; call worktree.diff without path to list them",
+    );
+    const dots = await call({ name: ALPHA, path: "../proj/README.md" });
+    expect(JSON.stringify(dots)).toContain("must not contain a `..` segment");
+  });
+
+  it("i forwards each key to the agent as typed; Esc leaves input mode", async () => {
+    const alpha = paths.alpha as string;
+    const agentLines = () => agentScreen(alpha).split("\n");
     keys("i");
-    await eventually(() => bottom().startsWith("input to feature-alpha"), "input mode");
-    keys("-l", "hello agent");
-    await eventually(() => bottom().includes(": hello agent"), "the typed line");
+    await eventually(
+      () => bottom().startsWith("input to feature-alpha") && bottom().includes("(Esc leaves)"),
+      "input mode",
+    );
+    keys("-l", "hej");
+    await eventually(() => agentLines().includes("hej"), "the keys echoed before any Enter");
+    keys("BSpace");
+    await eventually(() => agentLines().includes("he"), "backspace reaching the agent");
+    keys("-l", "llo");
     keys("Enter");
     await eventually(
-      () =>
-        agentScreen(paths.alpha as string)
-          .split("\n")
-          .includes("hello agent"),
-      "the line in the agent pane",
+      () => agentLines().filter((l) => l === "hello").length === 2,
+      "the line typed and cat's copy of it",
     );
+    expect(rowOf(ALPHA)?.startsWith("> ")).toBe(true);
+    expect(bottom()).toContain("(Esc leaves)");
     keys("Escape");
     await eventually(() => !bottom().startsWith("input to"), "input mode left");
     keys("j");
@@ -314,5 +381,59 @@ describe("wm dashboard without a terminal", () => {
     const json = await bench.wm(["dashboard", "--json"]);
     expect(json.code).toBe(2);
     expect(json.stderr).toContain("--json needs --once");
+  });
+});
+
+describe("wm dashboard with dashboard.merge set", () => {
+  let own: Workbench;
+  let dash: string;
+  const shown = () => own.tmux("capture-pane", "-p", "-t", dash).split("\n");
+  const last = () =>
+    shown()
+      .filter((l) => l.trim())
+      .at(-1) ?? "";
+
+  beforeAll(async () => {
+    own = await makeWorkbench({
+      global: 'agent: "echo agent-started; cat"\ndashboard: { merge: "!wm merge --keep" }\n',
+    });
+    dash = own.tmux(
+      ...["new-session", "-d", "-P", "-F", "#{pane_id}", "-s", "dash", "-x", "120", "-y", "30"],
+      ...["-c", own.repo],
+    );
+  });
+  afterAll(async () => {
+    await own.cleanup();
+  });
+
+  it("m asks, then types dashboard.merge into the agent instead of merging", async () => {
+    const res = await own.wmJson<{ worktree: WorktreeSummary }>(["add", "feature/gamma", "-b"]);
+    const gamma = res.worktree.path;
+    own.tmux("send-keys", "-t", dash, `${process.execPath} ${WM_BIN} dashboard`, "Enter");
+    await eventually(() => shown().some((l) => l.startsWith("> ")), "the row");
+    const agent = () => {
+      const id = own.windows().find((w) => w.worktree === gamma)?.id;
+      return id ? own.tmux("capture-pane", "-p", "-t", id).split("\n") : [];
+    };
+    await eventually(() => agent().includes("agent-started"), "the agent running");
+    own.tmux("send-keys", "-t", dash, "m");
+    await eventually(
+      () => last() === 'merge feature-gamma: type "!wm merge --keep" into its agent? [y/n]',
+      "the question",
+    );
+    own.tmux("send-keys", "-t", dash, "n");
+    await eventually(() => last() === "cancelled", "cancelled");
+    expect(agent()).not.toContain("!wm merge --keep");
+    own.tmux("send-keys", "-t", dash, "m");
+    await eventually(() => last().endsWith("[y/n]"), "the question again");
+    own.tmux("send-keys", "-t", dash, "y");
+    await eventually(
+      () => agent().filter((l) => l === "!wm merge --keep").length === 2,
+      "the text and Enter in the agent pane (cat echoes the line)",
+    );
+    await eventually(() => last() === "asked the agent of feature-gamma to merge", "the outcome");
+    expect(own.git(own.repo, "branch", "--list", "feature/gamma")).toContain("feature/gamma");
+    expect(shown().some((l) => l.startsWith("> "))).toBe(true);
+    own.tmux("send-keys", "-t", dash, "q");
   });
 });

@@ -89,3 +89,94 @@ describe("wm add -A with auto_name.command", () => {
     }
   });
 });
+
+describe("wm add -A with -n / --foreach", () => {
+  const read = (file: string | null) => fs.readFile(file as string, "utf8");
+
+  it("-n 2 names the branch once from the prompt and numbers the agents", async () => {
+    const { agents } = await plain.wmJson<{ agents: Added[] }>([
+      "add",
+      "-A",
+      "-n",
+      "2",
+      "-b",
+      "-p",
+      "Tune the cache {{ index }}",
+    ]);
+    // Named once from the prompt, its placeholders left out; then each agent's number.
+    expect(agents.map((a) => a.worktree.branch)).toEqual(["tune-the-cache-1", "tune-the-cache-2"]);
+    expect(await read(agents[0]?.promptFile ?? null)).toBe("Tune the cache 1\n");
+    expect(await read(agents[1]?.promptFile ?? null)).toBe("Tune the cache 2\n");
+  });
+
+  it("--foreach names each agent <name>-<value>, the value slugged", async () => {
+    const { agents } = await named.wmJson<{ agents: Added[] }>([
+      "add",
+      "-A",
+      "--foreach",
+      "os=iOS,Android TV",
+      "-b",
+      "-p",
+      "port the app to {{ os }}",
+    ]);
+    // auto_name.command ran once on the unrendered prompt: PORT_THE_APP_TO_{{_OS_}}.
+    expect(agents.map((a) => a.worktree.branch)).toEqual([
+      "port-the-app-to-os-ios",
+      "port-the-app-to-os-android-tv",
+    ]);
+    expect(await read(agents[1]?.promptFile ?? null)).toBe("port the app to Android TV\n");
+  });
+
+  it("runs auto_name.command once for all the agents", async () => {
+    const config = path.join(named.home.configDir, "config.yaml");
+    const runs = path.join(named.home.root, "namer-runs");
+    await fs.writeFile(
+      config,
+      `${AGENT}auto_name:\n  command: "echo run >> ${runs}; echo Shared Name"\n`,
+    );
+    try {
+      const { agents } = await named.wmJson<{ agents: Added[] }>([
+        "add",
+        "-A",
+        "-n",
+        "3",
+        "-b",
+        "-p",
+        "anything {{ index }}",
+      ]);
+      expect(agents.map((a) => a.worktree.branch)).toEqual([
+        "shared-name-1",
+        "shared-name-2",
+        "shared-name-3",
+      ]);
+      expect(await fs.readFile(runs, "utf8")).toBe("run\n");
+    } finally {
+      await fs.writeFile(config, UPPER);
+    }
+  });
+
+  it("a name that exists already stops it before anything is made", async () => {
+    plain.git(plain.repo, "branch", "clean-up-logs-b");
+    const res = await plain.wm([
+      "add",
+      "-A",
+      "--foreach",
+      "part=a,b,c",
+      "-b",
+      "-p",
+      "clean up logs",
+    ]);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toContain("clean-up-logs-b exists already");
+    expect(res.stderr).toContain("nothing was created");
+    expect(plain.git(plain.repo, "branch", "--list", "clean-up-logs-*")).toBe("clean-up-logs-b");
+    expect(plain.windows().map((w) => w.name)).not.toContain("wm-clean-up-logs-a");
+  });
+
+  it("values that slug to the same name are refused", async () => {
+    const res = await plain.wm(["add", "-A", "--foreach", "v=Dark,dark!", "-p", "theme work"]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain("two agents would get the same branch theme-work-dark");
+    expect(plain.git(plain.repo, "branch", "--list", "theme-work-*")).toBe("");
+  });
+});

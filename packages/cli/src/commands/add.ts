@@ -5,10 +5,15 @@ import { showConfigWarnings } from "../config-warnings.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
-import { agentsFrom, promptFromStdin, renderPrompt } from "../worktree/add-prompt.ts";
+import {
+  type AgentVars,
+  agentsFrom,
+  promptFromStdin,
+  renderPrompt,
+} from "../worktree/add-prompt.ts";
 import { explain, renderHooks, renderRuns } from "../worktree/render.ts";
 import { tmuxClientFromEnv } from "../worktree/tmux-env.ts";
-import { defineCommand } from "./spec.ts";
+import { type CommandContext, defineCommand } from "./spec.ts";
 
 /** What was checked out: "new branch x from main", "checked out origin/x as x, tracking it", … */
 function branchLine(r: Result<"worktree.add">): string {
@@ -43,6 +48,22 @@ function render(r: Result<"worktree.add">): string {
       : "  no window",
     ...renderRuns(r.runs).map((l) => `  ${l}`),
   ].join("\n");
+}
+
+/**
+ * `-A` with `-n` / `--foreach`: the daemon names the branch once from the unrendered prompt and
+ * checks every `<name>-<index>` / `<name>-<value>` is new before anything is made.
+ */
+async function autoNames(
+  ctx: CommandContext,
+  prompt: string,
+  agents: readonly AgentVars[],
+): Promise<string[]> {
+  const suffixes = agents.map((a) => Object.values(a.vars)[0] ?? String(a.index));
+  const named = await ctx
+    .daemon((c) => c.call("worktree.autoName", { cwd: ctx.cwd, prompt, suffixes }))
+    .catch(explain);
+  return named.branches;
 }
 
 export const addCommand = defineCommand({
@@ -86,6 +107,10 @@ export const addCommand = defineCommand({
     "joined by - (lowercase, a-z 0-9, at most 40 characters). Either way the name is slugged,",
     "and -2, -3, … is added when the branch exists. A failing command is an error, not a",
     'fallback. `wm add -A -p "Fix the login redirect bug"` makes fix-the-login-redirect-bug.',
+    "With -n N or --foreach VAR=a,b the name is made once, before {{ … }} is replaced (the",
+    "command gets the prompt as given; the prompt's own words leave the placeholders out), and",
+    "each agent gets NAME-1, NAME-2, … (-n) or NAME-a, NAME-b (--foreach, each value slugged);",
+    "when any of these branches or worktrees exists already, nothing is created.",
   ].join("\n"),
   json: true,
   args: [
@@ -137,7 +162,7 @@ export const addCommand = defineCommand({
       type: "string",
       valueName: "VAR=a,b,c",
       description:
-        "one agent per value, worktrees <branch>-1..; {{ VAR }} in the prompt is its value",
+        "one agent per value, worktrees <branch>-1.. (with -A: <name>-<value>); {{ VAR }} in the prompt is its value",
     },
     "with-changes": {
       type: "boolean",
@@ -200,10 +225,6 @@ export const addCommand = defineCommand({
         "missing argument <branch> (it may be left out only with --pr or -A/--auto-name)",
       );
     const agents = agentsFrom(str("count"), str("foreach"));
-    if (agents && autoName)
-      throw new UsageError(
-        "-A/--auto-name cannot be combined with -n/--count or --foreach yet; give the branch name",
-      );
     if (agents) {
       for (const [flag, given] of [
         ["--name", str("name") !== undefined],
@@ -254,9 +275,13 @@ export const addCommand = defineCommand({
       return ExitCode.Ok;
     }
     // Every prompt is rendered first: a bad placeholder stops the command before anything is made.
-    const plans = agents.map((a) => ({
-      branch: `${branch as string}-${a.index}`,
-      prompt: prompt === undefined ? undefined : renderPrompt(prompt, a),
+    const prompts = agents.map((a) => (prompt === undefined ? undefined : renderPrompt(prompt, a)));
+    const branches = autoName
+      ? await autoNames(ctx, prompt as string, agents)
+      : agents.map((a) => `${branch as string}-${a.index}`);
+    const plans = agents.map((a, i) => ({
+      branch: branches[i] as string,
+      prompt: prompts[i],
       // The first window is switched to (unless -b); the others open behind it.
       background: background || a.index > 1,
     }));

@@ -48,8 +48,17 @@ function render(c: Loaded): string {
   for (const [key, value] of entries) {
     lines.push(`${key.padEnd(width)}  ${JSON.stringify(value)}  # ${sourceOf(c.sources, key)}`);
   }
-  if (c.unsupported.length > 0) {
-    lines.push("", "accepted but not acted on by wm yet:", ...c.unsupported.map((k) => `  ${k}`));
+  const notYet = c.unsupported.filter((k) => !Object.hasOwn(c.notPlanned, k));
+  if (notYet.length > 0) {
+    lines.push("", "accepted but not acted on by wm yet:", ...notYet.map((k) => `  ${k}`));
+  }
+  const never = Object.entries(c.notPlanned);
+  if (never.length > 0) {
+    lines.push(
+      "",
+      "accepted and never acted on by wm:",
+      ...never.map(([k, why]) => `  ${k}: ${why}`),
+    );
   }
   if (c.warnings.length > 0)
     lines.push("", "warnings:", ...c.warnings.map((w) => `  ${formatDiagnostic(w)}`));

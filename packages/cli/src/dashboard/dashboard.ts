@@ -3,7 +3,17 @@ import { WsRpc } from "../client/ws-rpc.ts";
 import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { tmuxClientFromEnv } from "../worktree/tmux-env.ts";
-import { actionOf, answerOf, jumpOf, type Key, parseKeys } from "./keys.ts";
+import { DiffView } from "./diff-view.ts";
+import {
+  actionOf,
+  answerOf,
+  type ForwardedKey,
+  forwardOf,
+  joinTyped,
+  jumpOf,
+  type Key,
+  parseKeys,
+} from "./keys.ts";
 import {
   buildRows,
   type DashboardRow,
@@ -17,8 +27,9 @@ import {
   type StatusIcons,
   sortRows,
 } from "./model.ts";
-import { type DashboardView, renderFrame } from "./render.ts";
+import { bodyHeightOf, type DashboardView, diffPreviewHeight, renderFrame } from "./render.ts";
 import { Screen, type TerminalIn, type TerminalOut } from "./screen.ts";
+import { type Palette, resolvePalette } from "./theme.ts";
 
 export interface Caller {
   call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
@@ -54,15 +65,29 @@ const firstLine = (err: unknown) =>
 
 export interface DashboardOptions {
   socketPath: string;
+  /** Where the dashboard runs: its config (`theme`) is read for this directory. */
+  cwd: string;
   env: Readonly<Record<string, string | undefined>>;
   stdin: TerminalIn & NodeJS.EventEmitter & { pause(): unknown; resume(): unknown };
   stdout: TerminalOut & NodeJS.EventEmitter;
   debounceMs?: number;
 }
 
-type Editing =
-  | { kind: "filter"; text: string }
-  | { kind: "input"; text: string; row: DashboardRow };
+type Editing = { kind: "filter"; text: string } | { kind: "input"; row: DashboardRow };
+
+/** The dashboard's colours from `theme` in the config at `cwd`; a config error is reported. */
+async function paletteAt(
+  rpc: Caller,
+  cwd: string,
+  env: DashboardOptions["env"],
+): Promise<{ palette: Palette | null; problem: string | null }> {
+  try {
+    const res = await rpc.call("config.get", { cwd });
+    return { palette: resolvePalette(res.config.theme, env), problem: null };
+  } catch (err) {
+    return { palette: resolvePalette(undefined, env), problem: `config: ${firstLine(err)}` };
+  }
+}
 
 /** Runs the full-screen dashboard until the user quits; returns the exit code. */
 export async function runDashboard(opts: DashboardOptions): Promise<number> {
@@ -81,12 +106,13 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     message: null,
   };
   let confirm: { question: string; run: () => void } | null = null;
-  /** Text being typed on the bottom line: a name filter, or a line for the agent of `row`. */
+  /** A name filter being typed on the bottom line, or input mode: keys go to `row`'s agent. */
   let editing: Editing | null = null;
+  let diffView: DiffView | null = null;
+  let palette: Palette | null = null;
   let allRows: DashboardRow[] = [];
   let sortMode: SortMode | null = null;
   let filter = "";
-  let previewMode: "screen" | "diff" = "screen";
   let screenOf: { path: string; lines: string[] } | null = null;
   let closing = false;
   let finish: (outcome: number | Error) => void = () => undefined;
@@ -101,22 +127,12 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     if (confirm) return confirm.question;
     if (editing?.kind === "filter") return `/${editing.text}▏  (enter applies, esc clears)`;
     if (editing)
-      return `input to ${editing.row.handle}: ${editing.text}▏  (enter sends, esc leaves)`;
+      return `input to ${editing.row.handle} (Esc leaves): each key goes to its agent as typed`;
     return null;
   };
   const previewOf = (row: DashboardRow | undefined): DashboardView["preview"] => {
     if (!row) return null;
     const size = settingsOf(row).previewSize;
-    if (previewMode === "diff") {
-      const d = row.diff;
-      const lines = d
-        ? [
-            `${d.files} ${d.files === 1 ? "file" : "files"} changed, ${d.added} insertions(+), ${d.removed} deletions(-)`,
-            `committed on ${row.branch} since its merge base with ${d.base}`,
-          ]
-        : ["no diff: the branch or its base could not be compared"];
-      return { title: `diff ${row.handle} (d: agent screen)`, lines, size };
-    }
     if (!row.window) return { title: row.handle, lines: ["no window open; enter opens it"], size };
     const lines = screenOf?.path === row.path ? screenOf.lines : [];
     return { title: `${row.handle} (d: diff)`, lines, size };
@@ -126,13 +142,22 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     view.prompt = bottomLine();
     view.sort = sortMode ? SORT_LABELS[sortMode] : undefined;
     view.filter = filter || undefined;
-    view.preview = previewOf(selectedRow());
+    const diff = diffView?.view(settingsOf(diffView.row).previewSize);
+    view.files = diff?.files ?? null;
+    view.preview = diff ? diff.preview : previewOf(selectedRow());
     const { width, height } = screen.size();
     screen.draw(
-      renderFrame({ ...view, now: Date.now() }, width, height, { ansi: true, footer: true }),
+      renderFrame({ ...view, now: Date.now() }, width, height, {
+        ansi: true,
+        footer: true,
+        palette,
+      }),
     );
   };
   const selectedRow = () => view.rows[view.selected];
+  /** Lines one PageUp/PageDown moves a patch: the patch pane's height. */
+  const pageOf = (files: number) =>
+    Math.max(1, diffPreviewHeight(bodyHeightOf(screen.size().height), files) - 1);
   const applyRows = () => {
     const path = selectedRow()?.path;
     const rows = filterRows(sortRows(allRows, sortMode ?? "priority"), filter);
@@ -174,7 +199,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
   /** The selected agent's screen, for the preview; tmux has no event for pane output. */
   const capture = async () => {
     const row = selectedRow();
-    if (!ws || closing || capturing || previewMode !== "screen" || !row?.window) return;
+    if (!ws || closing || capturing || diffView || !row?.window) return;
     capturing = true;
     try {
       const res = await ws.call("worktree.capture", {
@@ -234,16 +259,22 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
           : `${target.handle} had no window open`;
       }),
     );
-  const commit = (row: DashboardRow) => {
-    const text = settingsOf(row).commit;
-    ask(`commit in ${row.handle}: type "${text}" into its agent?`, () =>
+  /** After y: types `text` into the agent of `row`, then Enter (`dashboard.commit`/`merge`). */
+  const askToType = (row: DashboardRow, question: string, text: string, done: string) =>
+    ask(`${question}: type "${text}" into its agent?`, () =>
       act(row, "sending…", async (target, rpc) => {
         await rpc.call("worktree.send", { cwd: target.repo, name: target.handle, text });
-        return `asked the agent of ${target.handle} to commit`;
+        return `asked the agent of ${target.handle} to ${done}`;
       }),
     );
-  };
-  const merge = (row: DashboardRow) =>
+  const commit = (row: DashboardRow) =>
+    askToType(row, `commit in ${row.handle}`, settingsOf(row).commit, "commit");
+  const merge = (row: DashboardRow) => {
+    const text = settingsOf(row).merge;
+    if (text !== null) {
+      askToType(row, `merge ${row.handle}`, text, "merge");
+      return;
+    }
     ask(`merge ${row.branch} into ${row.diff?.base ?? "the main branch"}?`, () =>
       act(row, `merging ${row.branch}…`, async (target, rpc) => {
         const res = await rpc.call("worktree.merge", { cwd: target.repo, name: target.handle });
@@ -251,28 +282,41 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
         return `merged ${res.branch} into ${res.target} (${res.strategy})${removed}`;
       }),
     );
-  const send = (row: DashboardRow, text: string) =>
-    act(row, "sending…", async (target, rpc) => {
-      await rpc.call("worktree.send", { cwd: target.repo, name: target.handle, text });
-      return `sent to ${target.handle}`;
+  };
+  /** Keys typed in input mode, sent in order: one call at a time, each with what has queued. */
+  let typed: ForwardedKey[] = [];
+  let forwarding: Promise<void> = Promise.resolve();
+  const forward = (row: DashboardRow) => {
+    if (typed.length === 0) return;
+    const keys = joinTyped(typed);
+    typed = [];
+    forwarding = forwarding.then(async () => {
+      try {
+        await ws?.call("worktree.send", { cwd: row.repo, name: row.handle, keys });
+      } catch (err) {
+        view.message = firstLine(err);
+        editing = null;
+        draw();
+      }
     });
+  };
   const onEdit = (key: Key, edit: Editing) => {
+    if (edit.kind === "input") {
+      if (key.name === "escape") editing = null;
+      else {
+        const item = forwardOf(key);
+        if (item) typed.push(item);
+      }
+      return;
+    }
     if (key.name === "escape") {
       editing = null;
-      if (edit.kind === "filter") {
-        filter = "";
-        applyRows();
-      }
+      filter = "";
+      applyRows();
     } else if (key.name === "enter") {
-      if (edit.kind === "filter") {
-        editing = null;
-        filter = edit.text;
-        applyRows();
-      } else {
-        const text = edit.text;
-        edit.text = "";
-        if (text !== "") void send(edit.row, text);
-      }
+      editing = null;
+      filter = edit.text;
+      applyRows();
     } else if (key.name === "backspace") {
       edit.text = [...edit.text].slice(0, -1).join("");
     } else if (key.name === "char" && !key.alt) {
@@ -281,6 +325,10 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
   };
 
   const onKey = (key: Key) => {
+    if (editing?.kind === "input") {
+      onEdit(key, editing);
+      return;
+    }
     if (key.name === "ctrl-c") {
       finish(ExitCode.Interrupted);
       return;
@@ -294,6 +342,14 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     }
     if (editing) {
       onEdit(key, editing);
+      return;
+    }
+    if (diffView) {
+      if (key.name === "char" && key.char === "q" && !key.alt) finish(ExitCode.Ok);
+      else if (!diffView.onKey(key, pageOf(diffView.files.length))) {
+        diffView = null;
+        void capture();
+      }
       return;
     }
     const before = selectedRow()?.path;
@@ -325,20 +381,23 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       const next = SORT_MODES[(SORT_MODES.indexOf(sortMode ?? "priority") + 1) % SORT_MODES.length];
       sortMode = next ?? "priority";
       applyRows();
-    } else if (action === "diff") {
-      previewMode = previewMode === "diff" ? "screen" : "diff";
-      void capture();
     }
     const row = selectedRow();
     if (!row) return;
+    if (action === "diff" && ws) {
+      view.message = null;
+      diffView = new DiffView(row, ws, draw);
+      void diffView.load();
+    }
     if (action === "close") close(row);
     else if (action === "commit") commit(row);
     else if (action === "merge") merge(row);
-    else if (action === "input") editing = { kind: "input", text: "", row };
+    else if (action === "input") editing = { kind: "input", row };
   };
   const onData = (data: Buffer | string) => {
     try {
       for (const key of parseKeys(String(data))) onKey(key);
+      if (editing?.kind === "input") forward(editing.row);
     } catch (err) {
       view.message = firstLine(err);
     }
@@ -359,6 +418,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       },
     });
     await ws.call("events.subscribe", { topics: ["worktree", "status", "sandbox"] });
+    const theme = await paletteAt(ws, opts.cwd, opts.env);
+    palette = theme.palette;
+    view.message = theme.problem;
     setRows(await fetchRows(ws, icons, settings));
     process.on("exit", restore);
     for (const s of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(s, onSignal);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionOf, answerOf, jumpOf, parseKeys } from "./keys.ts";
+import { actionOf, answerOf, forwardOf, joinTyped, jumpOf, parseKeys } from "./keys.ts";
 
 const actions = (input: string) => parseKeys(input).map(actionOf);
 
@@ -87,5 +87,31 @@ describe("answerOf", () => {
 describe("jumpOf", () => {
   it("maps 1–9 to rows 0–8 and nothing else", () => {
     expect(parseKeys("190a\x1b1").map(jumpOf)).toEqual([0, 8, undefined, undefined, undefined]);
+  });
+});
+
+describe("input mode forwarding", () => {
+  it("types characters literally and presses only fixed tmux key names", () => {
+    const keys = parseKeys("ab\x7f\r\t\x1b[A\x1b[D\x03\x04");
+    expect(keys.map(forwardOf)).toEqual([
+      { text: "a" },
+      { text: "b" },
+      { key: "BSpace" },
+      { key: "Enter" },
+      { key: "Tab" },
+      { key: "Up" },
+      { key: "Left" },
+      { key: "C-c" },
+      { key: "C-d" },
+    ]);
+    expect(forwardOf({ name: "char", char: "x", alt: true })).toBeUndefined();
+    expect(forwardOf({ name: "escape" })).toBeUndefined();
+    expect(forwardOf({ name: "char", char: "Enter", alt: false })).toEqual({ text: "Enter" });
+  });
+
+  it("joins runs of typed text, keeping key presses in order", () => {
+    expect(
+      joinTyped([{ text: "h" }, { text: "i" }, { key: "Enter" }, { text: "x" }, { key: "C-c" }]),
+    ).toEqual([{ text: "hi" }, { key: "Enter" }, { text: "x" }, { key: "C-c" }]);
   });
 });

@@ -1,3 +1,5 @@
+import type { SendKey } from "@wm/protocol";
+
 export type Key =
   | {
       name:
@@ -12,6 +14,7 @@ export type Key =
         | "enter"
         | "escape"
         | "ctrl-c"
+        | "ctrl-d"
         | "backspace"
         | "tab";
     }
@@ -45,6 +48,7 @@ function single(ch: string, alt: boolean): Key {
   if (ch === "\t") return { name: "tab" };
   if (ch === "\x7f" || ch === "\b") return { name: "backspace" };
   if (ch === "\x03") return { name: "ctrl-c" };
+  if (ch === "\x04") return { name: "ctrl-d" };
   if (ch < " ") return { name: "unknown", sequence: alt ? `\x1b${ch}` : ch };
   return { name: "char", char: ch, alt };
 }
@@ -164,4 +168,37 @@ export function jumpOf(key: Key): number | undefined {
 /** The answer to a y/n question: y (or Y) confirms, any other key cancels. */
 export function answerOf(key: Key): boolean {
   return key.name === "char" && !key.alt && (key.char === "y" || key.char === "Y");
+}
+
+/** A key typed in input mode as the agent's pane gets it: literal text or a fixed tmux key name. */
+export type ForwardedKey = { text: string } | { key: SendKey };
+
+const FORWARDED: Partial<Record<Key["name"], SendKey>> = {
+  enter: "Enter",
+  backspace: "BSpace",
+  tab: "Tab",
+  up: "Up",
+  down: "Down",
+  left: "Left",
+  right: "Right",
+  "ctrl-c": "C-c",
+  "ctrl-d": "C-d",
+};
+
+/** What input mode sends for a key; undefined for keys it does not forward (Alt+key, others). */
+export function forwardOf(key: Key): ForwardedKey | undefined {
+  if (key.name === "char") return key.alt ? undefined : { text: key.char };
+  const name = FORWARDED[key.name];
+  return name ? { key: name } : undefined;
+}
+
+/** Forwarded keys with each run of typed text joined into one item. */
+export function joinTyped(keys: readonly ForwardedKey[]): ForwardedKey[] {
+  const out: ForwardedKey[] = [];
+  for (const k of keys) {
+    const last = out.at(-1);
+    if ("text" in k && last && "text" in last) out[out.length - 1] = { text: last.text + k.text };
+    else out.push(k);
+  }
+  return out;
 }

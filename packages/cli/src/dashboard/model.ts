@@ -141,6 +141,8 @@ export function filterRows(rows: readonly DashboardRow[], filter: string): Dashb
 /** The `dashboard.*` settings the live dashboard uses, read leniently from a `config.get` result. */
 export interface DashboardSettings {
   commit: string;
+  /** `dashboard.merge`: text `m` types into the agent; null when unset (`m` merges itself). */
+  merge: string | null;
   sortMode: SortMode;
   /** Percent of the body the preview takes, 10–90. */
   previewSize: number;
@@ -155,5 +157,11 @@ export function dashboardSettingsOf(
   const mode = CONFIG_SORT_MODES.find((m) => m === d.sort_mode) ?? "priority";
   const size = typeof d.preview_size === "number" ? d.preview_size : 60;
   const commit = typeof d.commit === "string" && d.commit.trim() ? d.commit : DEFAULT_COMMIT;
-  return { commit, sortMode: mode, previewSize: Math.min(90, Math.max(10, Math.round(size))) };
+  const merge = typeof d.merge === "string" && d.merge.trim() ? d.merge : null;
+  return {
+    commit,
+    merge,
+    sortMode: mode,
+    previewSize: Math.min(90, Math.max(10, Math.round(size))),
+  };
 }

@@ -192,12 +192,15 @@ describe("sortRows and filterRows", () => {
   it("reads dashboard.* settings with workmux's defaults, clamping preview_size", () => {
     expect(dashboardSettingsOf(undefined)).toEqual({
       commit: DEFAULT_COMMIT,
+      merge: null,
       sortMode: "priority",
       previewSize: 60,
     });
     expect(
-      dashboardSettingsOf({ dashboard: { commit: "go", sort_mode: "recency", preview_size: 200 } }),
-    ).toEqual({ commit: "go", sortMode: "recency", previewSize: 90 });
+      dashboardSettingsOf({
+        dashboard: { commit: "go", merge: "!wm merge", sort_mode: "recency", preview_size: 200 },
+      }),
+    ).toEqual({ commit: "go", merge: "!wm merge", sortMode: "recency", previewSize: 90 });
     expect(
       dashboardSettingsOf({ dashboard: { sort_mode: "bogus", preview_size: 1 } }),
     ).toMatchObject({ sortMode: "priority", previewSize: 10 });

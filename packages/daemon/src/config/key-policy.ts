@@ -87,8 +87,10 @@ const ACTED_ON = [
   "status_format",
   "status_icons",
   "dashboard.commit",
+  "dashboard.merge",
   "dashboard.preview_size",
   "dashboard.sort_mode",
+  "theme",
   "panes",
   "windows",
   "layouts",
@@ -119,4 +121,14 @@ const ACTED_ON = [
 
 export function isActedOn(path: string): boolean {
   return ACTED_ON.some((key) => path === key || path.startsWith(`${key}.`));
+}
+
+/** Accepted keys wm will not act on, and why: `wm config` says so instead of "not yet". */
+const NOT_PLANNED: ReadonlyArray<readonly [string, string]> = [
+  ["sidebar", "wm has no sidebar pane; `wm dashboard` is the overview"],
+];
+
+/** Why wm will never act on `path`; undefined for a key it acts on or may act on later. */
+export function notPlannedReason(path: string): string | undefined {
+  return NOT_PLANNED.find(([key]) => path === key || path.startsWith(`${key}.`))?.[1];
 }

@@ -35,13 +35,54 @@ const COLOUR_FIELDS = [
 ] as const;
 const COLOUR_ALIASES = { bg: "current_row_bg", fg: "text", error: "danger" } as const;
 
+/** The colour names a theme colour may use, as the dashboard draws them (ANSI 0–15). */
+export const COLOUR_NAMES = [
+  "black",
+  "red",
+  "green",
+  "yellow",
+  "blue",
+  "magenta",
+  "cyan",
+  "gray",
+  "darkgray",
+  "lightred",
+  "lightgreen",
+  "lightyellow",
+  "lightblue",
+  "lightmagenta",
+  "lightcyan",
+  "white",
+] as const;
+
+/** A named colour (`light-red`, `dark_gray` and `grey` too), `#rgb`, `#rrggbb`, or 0–255. */
+export function isColour(text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (/^#([0-9a-f]{3}|[0-9a-f]{6})$/.test(t)) return true;
+  if (/^\d{1,3}$/.test(t)) return Number(t) <= 255;
+  const name = t.replace(/[-_ ]/g, "").replace("grey", "gray");
+  return (COLOUR_NAMES as readonly string[]).includes(name);
+}
+
+/** A colour string; a bare number in YAML (`dimmed: 244`) is an index. */
+const colour = z.preprocess(
+  (v) => (typeof v === "number" ? String(v) : v),
+  z.string().superRefine((v, ctx) => {
+    if (!isColour(v))
+      ctx.addIssue({
+        code: "custom",
+        message: `"${v}" is not a colour: use a name (red, lightblue, …), #rrggbb, or 0-255`,
+      });
+  }),
+);
+
 const customColours = z
   .strictObject(
     Object.fromEntries(
-      [...COLOUR_FIELDS, ...Object.keys(COLOUR_ALIASES)].map((k) => [k, z.string().optional()]),
+      [...COLOUR_FIELDS, ...Object.keys(COLOUR_ALIASES)].map((k) => [k, colour.optional()]),
     ) as Record<
       (typeof COLOUR_FIELDS)[number] | keyof typeof COLOUR_ALIASES,
-      z.ZodOptional<z.ZodString>
+      z.ZodOptional<typeof colour>
     >,
   )
   .transform((colours) => {

@@ -61,6 +61,17 @@ describe("either-or forms", () => {
     ).toEqual({ mode: "dark", custom: { current_row_bg: "#000", text: "#fff", danger: "#f00" } });
   });
 
+  it("a theme colour is a name, #rgb/#rrggbb or 0-255; anything else names its key", () => {
+    expect(
+      check('theme:\n  custom:\n    accent: "#ff00aa"\n    info: light-red\n    dimmed: 244\n')
+        .errors,
+    ).toEqual([]);
+    expect(check("theme:\n  custom:\n    accent: purple-ish\n").errors).toEqual([
+      'theme.custom.accent: "purple-ish" is not a colour: use a name (red, lightblue, …), #rrggbb, or 0-255',
+    ]);
+    expect(check("theme:\n  custom:\n    fg: 256\n").errors[0]).toMatch(/^theme\.custom\.fg: /);
+  });
+
   it("agents are a command string or a map whose command is optional", () => {
     expect(check("agents:\n  a: claude --fast\n  b:\n    type: codex\n").value?.agents).toEqual({
       a: { command: "claude --fast" },

@@ -2,6 +2,7 @@ import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { RpcError } from "@wm/protocol";
 import { ConfigError, loadConfig } from "../config/index.ts";
+import { notPlannedReason } from "../config/key-policy.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 import { isInside } from "../worktrees/repo.ts";
 import { worktreeService } from "../worktrees/service.ts";
@@ -36,6 +37,12 @@ export const configGet: Handler<"config.get"> = async (params, { daemon }) => {
       sources: loaded.sources,
       warnings: loaded.warnings,
       unsupported: loaded.unsupported,
+      notPlanned: Object.fromEntries(
+        loaded.unsupported.flatMap((key) => {
+          const why = notPlannedReason(key);
+          return why ? [[key, why]] : [];
+        }),
+      ),
     };
   } catch (err) {
     if (err instanceof ConfigError) {

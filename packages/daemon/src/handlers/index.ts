@@ -17,7 +17,9 @@ import {
 import { sandboxInitDockerfile } from "./sandbox-init-dockerfile.ts";
 import { sandboxAttach, sandboxRun } from "./sandbox-stream.ts";
 import { worktreeAdd } from "./worktree-add.ts";
+import { worktreeAutoName } from "./worktree-auto-name.ts";
 import { worktreeClose } from "./worktree-close.ts";
+import { worktreeDiff } from "./worktree-diff.ts";
 import { worktreeFind } from "./worktree-find.ts";
 import { worktreeLastDone } from "./worktree-last-done.ts";
 import { worktreeList } from "./worktree-list.ts";
@@ -48,6 +50,7 @@ export const hostHandlers: HandlerTable = {
   "sandbox.build": sandboxBuild,
   "sandbox.initDockerfile": sandboxInitDockerfile,
   "worktree.add": worktreeAdd,
+  "worktree.autoName": worktreeAutoName,
   "worktree.list": worktreeList,
   "worktree.open": worktreeOpen,
   "worktree.close": worktreeClose,
@@ -61,4 +64,5 @@ export const hostHandlers: HandlerTable = {
   "worktree.run": worktreeRun,
   "worktree.syncFiles": worktreeSyncFiles,
   "worktree.lastDone": worktreeLastDone,
+  "worktree.diff": worktreeDiff,
 };

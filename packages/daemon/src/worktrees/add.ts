@@ -12,9 +12,10 @@ import type { SafeGit } from "../git/safe-git.ts";
 import { recordWorktree } from "../sandbox/git-layout.ts";
 import { applyChanges, captureChanges, fetchPullRequest, withLayout } from "./add-options.ts";
 import { autoBranchName } from "./auto-name.ts";
+import { branchTaken } from "./auto-names.ts";
 import { planBranch, worktreeAddArgs } from "./branch-plan.ts";
 import { applyFileOps } from "./file-ops.ts";
-import { branchExists, checkedOut, currentBranch, mainBranch } from "./git-info.ts";
+import { checkedOut, currentBranch, mainBranch } from "./git-info.ts";
 import { DEFAULT_HOOK_SHELL, runHooks } from "./hooks.ts";
 import { withExclusiveLock } from "./lock.ts";
 import {
@@ -142,15 +143,10 @@ export async function addWorktree(
         "InvalidParams",
         "-A names the branch from the prompt; give -p, -P or a prompt on stdin",
       );
-    const entries = await svc.entries(repo);
     branch = await autoBranchName(configured, params.prompt, {
       env: daemon.env,
       cwd: repo.root,
-      taken: async (b) =>
-        (await branchExists(git, b)) ||
-        entries.some((e) => e.branch === b) ||
-        (await git.run(["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${b}`])).code ===
-          0,
+      taken: branchTaken(git, await svc.entries(repo)),
     });
   }
   if (params.pr !== undefined && params.openIfExists)

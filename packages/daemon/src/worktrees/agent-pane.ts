@@ -1,4 +1,4 @@
-import { RpcError } from "@wm/protocol";
+import { RpcError, type SendKey } from "@wm/protocol";
 import { tmuxAt } from "../tmux/client-target.ts";
 import { type Tmux, TmuxError } from "../tmux/tmux-client.ts";
 import type { WorktreeService } from "./service.ts";
@@ -74,6 +74,23 @@ export async function sendToAgent(
   const { tmux, pane } = await agentPane(svc, entry);
   await tmux.run(["send-keys", "-t", pane, "-l", text]);
   await tmux.run(["send-keys", "-t", pane, "Enter"]);
+  return pane;
+}
+
+/**
+ * Types each `text` item literally and presses each `key` item (a fixed tmux key name) in the
+ * agent pane, in order, with no Enter of its own.
+ */
+export async function sendKeysToAgent(
+  svc: WorktreeService,
+  entry: WorktreeEntry,
+  keys: ReadonlyArray<{ text: string } | { key: SendKey }>,
+): Promise<string> {
+  const { tmux, pane } = await agentPane(svc, entry);
+  for (const item of keys) {
+    if ("key" in item) await tmux.run(["send-keys", "-t", pane, item.key]);
+    else await tmux.run(["send-keys", "-t", pane, "-l", item.text]);
+  }
   return pane;
 }
 

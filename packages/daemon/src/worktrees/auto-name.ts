@@ -94,14 +94,13 @@ function runNamer(
 }
 
 /**
- * `wm add -A`: a branch name for `prompt`. With `auto_name.command` (global file only) its
- * output's first non-empty line, slugged; without it, the prompt slugged. Then `-2`, `-3`, …
- * is appended while `taken` says the name is in use.
+ * The name `wm add -A` makes from `prompt`: with `auto_name.command` (global file only) its
+ * output's first non-empty line, slugged; without it, the prompt slugged. The command runs once.
  */
-export async function autoBranchName(
+export async function nameFromPrompt(
   loaded: LoadedConfig,
   prompt: string,
-  opts: { env: Env; cwd: string; taken: (branch: string) => Promise<boolean> },
+  opts: { env: Env; cwd: string; withoutPlaceholders?: boolean },
 ): Promise<string> {
   const command = loaded.config.auto_name?.command;
   const where = `auto_name.command in ${loaded.sources["auto_name.command"] ?? loaded.files.global ?? "the global config"}`;
@@ -131,7 +130,8 @@ export async function autoBranchName(
         { key: "auto_name.command" },
       );
   } else {
-    slug = slugify(prompt);
+    // `{{ index }}`, `{{ VAR }}` differ per agent; the shared name leaves them out.
+    slug = slugify(opts.withoutPlaceholders ? prompt.replace(/\{\{[^{}]*\}\}/g, " ") : prompt);
     if (!slug)
       throw new RpcError(
         "InvalidParams",
@@ -144,6 +144,19 @@ export async function autoBranchName(
       "InvalidParams",
       `the name made from the prompt, "${displaySafe(slug)}", is not a valid branch name: ${problem}; give the branch name instead of -A`,
     );
+  return slug;
+}
+
+/**
+ * `wm add -A`: a branch name for `prompt` ({@link nameFromPrompt}), with `-2`, `-3`, …
+ * appended while `taken` says the name is in use.
+ */
+export async function autoBranchName(
+  loaded: LoadedConfig,
+  prompt: string,
+  opts: { env: Env; cwd: string; taken: (branch: string) => Promise<boolean> },
+): Promise<string> {
+  const slug = await nameFromPrompt(loaded, prompt, opts);
   for (let n = 1; n <= 100; n++) {
     const candidate = n === 1 ? slug : `${slug}-${n}`;
     if (!(await opts.taken(candidate))) return candidate;

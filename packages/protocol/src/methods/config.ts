@@ -29,8 +29,10 @@ export const configGet = defineMethod({
     /** Dotted key path of each set leaf → file it came from, or "default". */
     sources: z.record(z.string(), z.string()),
     warnings: z.array(configDiagnostic),
-    /** Accepted keys that wm does not act on yet. */
+    /** Accepted keys that wm does not act on. */
     unsupported: z.array(z.string()),
+    /** The keys of `unsupported` wm will never act on → why (the others are "not yet"). */
+    notPlanned: z.record(z.string(), z.string()),
   }),
 });
 

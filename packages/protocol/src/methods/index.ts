@@ -42,6 +42,7 @@ export const methods = {
   "agent.spawn": agentSpawn,
   "agent.merge": agentMerge,
   "worktree.add": worktree.worktreeAdd,
+  "worktree.autoName": worktree.worktreeAutoName,
   "worktree.list": worktree.worktreeList,
   "worktree.open": worktree.worktreeOpen,
   "worktree.close": worktree.worktreeClose,
@@ -55,6 +56,7 @@ export const methods = {
   "worktree.run": worktree.worktreeRun,
   "worktree.syncFiles": worktree.worktreeSyncFiles,
   "worktree.lastDone": worktree.worktreeLastDone,
+  "worktree.diff": worktree.worktreeDiff,
 } as const satisfies Record<string, MethodSpec>;
 
 export type Methods = typeof methods;

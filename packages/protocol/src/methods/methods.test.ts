@@ -23,4 +23,23 @@ describe("method table", () => {
     expect(methodsFor("guest")).not.toContain("daemon.shutdown");
     expect(methodsFor("guest")).not.toContain("config.get");
   });
+
+  it("worktree.send takes text, or keys: literal text and fixed key names only", () => {
+    const send = methods["worktree.send"].params;
+    const base = { cwd: "/r", name: "w" };
+    expect(send.safeParse({ ...base, text: "hi" }).success).toBe(true);
+    expect(send.safeParse({ ...base, keys: [{ text: "hi" }, { key: "C-c" }] }).success).toBe(true);
+    expect(send.safeParse({ ...base, keys: [{ key: "send-keys -t x" }] }).success).toBe(false);
+    expect(send.safeParse({ ...base, keys: [{ text: "\u001b[A" }] }).success).toBe(false);
+    expect(send.safeParse({ ...base, text: "a", keys: [{ key: "Enter" }] }).success).toBe(false);
+    expect(send.safeParse(base).success).toBe(false);
+  });
+
+  it("worktree.diff refuses an absolute path and a .. segment", () => {
+    const diff = methods["worktree.diff"].params;
+    const base = { cwd: "/r", name: "w" };
+    expect(diff.safeParse({ ...base, path: "src/a..b.ts" }).success).toBe(true);
+    expect(diff.safeParse({ ...base, path: "/etc/passwd" }).success).toBe(false);
+    expect(diff.safeParse({ ...base, path: "src/../../x" }).success).toBe(false);
+  });
 });

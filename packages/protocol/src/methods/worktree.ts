@@ -183,6 +183,25 @@ export const worktreeAdd = defineMethod({
   }),
 });
 
+export const worktreeAutoName = defineMethod({
+  summary:
+    "Branch names for several agents from one prompt (`wm add -A -n N` / `--foreach`): the name made once from the prompt, each suffix appended; nothing is created.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    ...scope,
+    /** The prompt as given (placeholders not replaced); `auto_name.command` or the slug names it. */
+    prompt: z.string().min(1).max(200_000),
+    /** One per agent: its number (`-n`) or its value (`--foreach`); each is slugged. */
+    suffixes: z.array(z.string().min(1).max(255)).min(1).max(20),
+  }),
+  result: z.object({
+    /** The name made from the prompt. */
+    base: z.string(),
+    /** `<base>-<suffix>` for each suffix, in order; none of them exists yet. */
+    branches: z.array(z.string()),
+  }),
+});
+
 export const worktreeList = defineMethod({
   summary:
     "Worktrees of the repository (every linked worktree git lists, made by wm or not): branch, window, agent status and last activity.",
@@ -352,11 +371,45 @@ const typedText = z
     if (problem) ctx.addIssue({ code: "custom", message: `text cannot be typed: ${problem}` });
   });
 
+/** The keys `worktree.send` can press by name (tmux key names; never taken from user text). */
+export const SEND_KEYS = [
+  "Enter",
+  "BSpace",
+  "Tab",
+  "Up",
+  "Down",
+  "Left",
+  "Right",
+  "C-c",
+  "C-d",
+] as const;
+export type SendKey = (typeof SEND_KEYS)[number];
+
 export const worktreeSend = defineMethod({
   summary:
-    "Type text into the agent pane of a worktree's window, then Enter (literal keys; control characters are refused).",
+    "Type text into the agent pane of a worktree's window, then Enter (literal keys; control characters are refused); or, with `keys`, type text and press named keys in order, without Enter.",
   surfaces: ["host"],
-  params: z.strictObject({ ...scope, name, text: typedText }),
+  params: z
+    .strictObject({
+      ...scope,
+      name,
+      text: typedText.optional(),
+      /** Each item typed literally (`text`) or pressed (`key`, one of SEND_KEYS), in order. */
+      keys: z
+        .array(
+          z.union([
+            z.strictObject({ text: typedText }),
+            z.strictObject({ key: z.enum(SEND_KEYS) }),
+          ]),
+        )
+        .min(1)
+        .max(256)
+        .optional(),
+    })
+    .refine(
+      (p) => (p.text === undefined) !== (p.keys === undefined),
+      "give text or keys, not both",
+    ),
   result: z.object({ handle: z.string(), pane: z.string() }),
 });
 
@@ -423,4 +476,48 @@ export const worktreeLastDone = defineMethod({
     tmux: tmuxClient.optional(),
   }),
   result: z.object({ worktree: worktreeSummary }),
+});
+
+/** A path inside the worktree as git prints it: relative, no `..` segment, no control character. */
+const diffPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.startsWith("/"), "must be relative to the worktree")
+  .refine((p) => !p.split("/").includes(".."), "must not contain a `..` segment")
+  .refine((p) => !/[\0]/.test(p), "must not contain a NUL character");
+
+export const worktreeDiffFile = z.object({
+  /** Path in the worktree now (for a deleted file: where it was). */
+  path: z.string(),
+  /** The path at the merge base, for a renamed file. */
+  oldPath: z.string().nullable(),
+  status: z.enum(["added", "modified", "deleted", "renamed"]),
+  /** Lines added and deleted from the merge base to the worktree; null for a binary file. */
+  additions: z.number().int().nonnegative().nullable(),
+  deletions: z.number().int().nonnegative().nullable(),
+  /** Changed by commits on the branch since the merge base. */
+  committed: z.boolean(),
+  /** Changed in the worktree and not committed (untracked files included). */
+  uncommitted: z.boolean(),
+});
+export type WorktreeDiffFile = z.infer<typeof worktreeDiffFile>;
+
+export const worktreeDiff = defineMethod({
+  summary:
+    "The changes of a worktree since its merge base with the main branch, committed and uncommitted: the changed files with line counts, and the unified patch of one file (`path`), at most 256 KiB.",
+  surfaces: ["host"],
+  params: z.strictObject({ ...scope, name, path: diffPath.optional() }),
+  /** Paths and patch text come from the worktree's files: show them through displaySafe. */
+  result: z.object({
+    handle: z.string(),
+    branch: z.string(),
+    /** The main branch compared against. */
+    base: z.string(),
+    /** The merge base commit of the worktree's HEAD and `base`. */
+    mergeBase: z.string(),
+    files: z.array(worktreeDiffFile),
+    /** The patch of `path` from the merge base to the worktree; null when no path was asked. */
+    patch: z.object({ path: z.string(), text: z.string(), truncated: z.boolean() }).nullable(),
+  }),
 });
