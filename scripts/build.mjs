@@ -39,8 +39,9 @@ await Promise.all(
       banner: { js: banner },
       sourcemap: "linked",
       legalComments: "none",
-      // Optional native accelerators of ssh2 (used by dockerode only for ssh:// hosts).
-      external: ["cpu-features", "*.node"],
+      // Optional native accelerators of ssh2 (used by dockerode only for ssh:// hosts), and the
+      // daemon's PTY library, a native addon loaded from node_modules when a host command needs it.
+      external: ["cpu-features", "*.node", "@lydell/node-pty"],
       logLevel: "warning",
     }),
   ),

@@ -1,5 +1,6 @@
 export * from "./envelope.ts";
 export * from "./errors.ts";
+export * from "./host-exec.ts";
 export * from "./method.ts";
 export * from "./methods/index.ts";
 export * from "./paths.ts";

@@ -3,10 +3,13 @@ import { RpcError } from "@wm/protocol/errors";
 import { WM_VERSION } from "@wm/protocol/version";
 import { readEndpoint } from "./endpoint.ts";
 import { guestCall } from "./guest-client.ts";
+import { type ExecIo, hostExec } from "./host-exec.ts";
 
 export interface ShimIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Present when the shim runs as a program (a host command needs the caller's stdin). */
+  stdin?: NodeJS.ReadStream;
 }
 
 /** Commands that exist on the host but never inside a sandbox. */
@@ -31,6 +34,11 @@ Usage:
   wm status set working|waiting|done|clear   report the agent's status to the host
   wm status [--json]                        show the status recorded for this sandbox
   wm notify MESSAGE                         show MESSAGE to the user on the host
+  wm host-exec NAME [ARGS...]               run NAME on the host, if the user's global config
+                                            lists it in sandbox.host_commands (each listed name
+                                            is also on PATH here and does the same); stdin,
+                                            stdout, stderr, terminal, signals and exit code
+                                            behave as if it ran here
   wm add BRANCH [-p PROMPT] [--base REF]    start another sandboxed agent in a new worktree
   wm merge [NAME] [--into BRANCH] [--rebase|--squash] [--ignore-uncommitted]
                                             merge this sandbox's own worktree (only that one);
@@ -39,6 +47,9 @@ Usage:
 
 Everything else is a host command and is refused here.
 Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon unreachable, 6 refused.
+wm host-exec exits with the host command's code (128+N after signal N), 127 when the name is
+not allowed or not on the host, 126 when it may not run (cwd outside the worktree, refused
+environment, no bubblewrap), 255 when the connection to the daemon broke.
 `;
 
 const MERGE_USAGE = "wm merge [NAME] [--into BRANCH] [--rebase|--squash] [--ignore-uncommitted]";
@@ -64,6 +75,19 @@ export async function runShim(
     return 6;
   }
   const endpoint = () => readEndpoint(env.WM_GUEST_DIR || undefined);
+  if (cmd === "host-exec") {
+    const argv = rest[0] === "--" ? rest.slice(1) : rest;
+    if (argv.length === 0 || !io.stdin) {
+      io.stderr.write("wm: usage: wm host-exec NAME [ARGS...]\n");
+      return 2;
+    }
+    try {
+      return await hostExec(endpoint(), argv, io as ExecIo, env);
+    } catch (err) {
+      io.stderr.write(`wm: ${(err as Error).message}\n`);
+      return 255;
+    }
+  }
   try {
     if (cmd === "status") {
       if (rest[0] === "set") {

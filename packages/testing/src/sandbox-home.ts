@@ -18,8 +18,12 @@ export async function makeSandboxHome(opts: {
   config?: string;
   branches: readonly string[];
   owner?: { uid: number; gid: number };
+  /** More environment for wm and its daemon (HOME elsewhere, a tuning variable). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<SandboxHome> {
-  const home = await makeTempHome();
+  const home = await makeTempHome(opts.env);
+  // The worktrees' owner reaches them, as on a real machine: host commands run as that user.
+  await fs.chmod(home.root, 0o755);
   await fs.mkdir(home.configDir, { recursive: true });
   await fs.writeFile(
     path.join(home.configDir, "config.yaml"),

@@ -35,21 +35,46 @@ export function formatLogLine(line: string): string {
   return displaySafe(`${String(time ?? "")} ${lvl} ${String(msg)}${extra ? `  ${extra}` : ""}`);
 }
 
-function emit(ctx: CommandContext, lines: string[]): void {
-  for (const line of lines)
+/** Which log lines a command shows: all, or those one filter keeps. */
+export type LineFilter = (line: string) => boolean;
+
+function emit(ctx: CommandContext, lines: string[], keep?: LineFilter): void {
+  for (const line of lines) {
+    if (keep && !keep(line)) continue;
     ctx.io.stdout.write(`${ctx.json ? jsonSafe(line) : formatLogLine(line)}\n`);
+  }
 }
 
 const TAIL_BYTES = 4 * 1024 * 1024;
+/** A filtered view reads the whole current and previous file: each is at most 10 MiB. */
+const FILTER_BYTES = 16 * 1024 * 1024;
 
-/** The last `count` lines, reaching back into `daemon.log.1` when the log was just rotated. */
-async function recentLines(file: string, count: number): Promise<string[]> {
-  const current = await tailFile(file, count, TAIL_BYTES);
+/**
+ * The last `count` lines (of those `keep` keeps), reaching back into `daemon.log.1` when the
+ * current file has too few.
+ */
+export async function recentLines(
+  file: string,
+  count: number,
+  keep?: LineFilter,
+): Promise<string[]> {
+  const read = (f: string, n: number) =>
+    keep
+      ? tailFile(f, Number.MAX_SAFE_INTEGER, FILTER_BYTES).then((l) => l.filter(keep).slice(-n))
+      : tailFile(f, n, TAIL_BYTES);
+  if (count === 0) return [];
+  const current = await read(file, count);
   if (current.length >= count) return current;
-  return [...(await tailFile(`${file}.1`, count - current.length, TAIL_BYTES)), ...current];
+  return [...(await read(`${file}.1`, count - current.length)), ...current];
 }
 
-async function follow(ctx: CommandContext, file: string, signal: AbortSignal): Promise<void> {
+/** Print the log lines written from now on (of those `keep` keeps) until `signal` aborts. */
+export async function followLog(
+  ctx: CommandContext,
+  file: string,
+  signal: AbortSignal,
+  keep?: LineFilter,
+): Promise<void> {
   let offset = (await fs.stat(file).catch(() => ({ size: 0 }))).size;
   let partial = "";
   while (!signal.aborted) {
@@ -64,7 +89,7 @@ async function follow(ctx: CommandContext, file: string, signal: AbortSignal): P
       offset = size;
       const parts = (partial + buf.toString("utf8")).split("\n");
       partial = parts.pop() ?? "";
-      emit(ctx, parts);
+      emit(ctx, parts, keep);
     } finally {
       await handle.close();
     }
@@ -95,18 +120,38 @@ export const logsCommand = defineCommand({
     if (!Number.isInteger(count) || count < 0)
       throw new UsageError(`--lines must be a whole number ≥ 0, got "${ctx.options.lines}"`);
     const file = ctx.paths().logFile;
-    emit(ctx, count > 0 ? await recentLines(file, count) : []);
-    if (!ctx.options.follow) return ExitCode.Ok;
-    const abort = new AbortController();
-    const onSignal = () => abort.abort();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-    try {
-      await follow(ctx, file, abort.signal);
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+    emit(ctx, await recentLines(file, count));
+    if (ctx.options.follow) await followUntilInterrupted(ctx, file);
     return ExitCode.Ok;
   },
 });
+
+/** Follow the log until Ctrl-C or SIGTERM. */
+export async function followUntilInterrupted(
+  ctx: CommandContext,
+  file: string,
+  keep?: LineFilter,
+): Promise<void> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await followLog(ctx, file, abort.signal, keep);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** Print lines already in the log, then follow it with -f. */
+export async function printLog(
+  ctx: CommandContext,
+  count: number,
+  keep: LineFilter,
+  follow: boolean,
+): Promise<void> {
+  const file = ctx.paths().logFile;
+  emit(ctx, await recentLines(file, count, keep));
+  if (follow) await followUntilInterrupted(ctx, file, keep);
+}

@@ -80,7 +80,8 @@ export const doctorCommand = defineCommand({
   name: "doctor",
   summary:
     "Check what wm needs: node, socket directory, daemon, Docker, Podman, tmux, git, bubblewrap, qemu",
-  description: "Each check is ok, warn or fail, with the fix. Exits 1 when any check fails.",
+  description:
+    "Each check is ok, warn or fail, with the fix. bubblewrap is tried for real (host commands run inside it; it needs unprivileged user namespaces), and each name in sandbox.host_commands is listed with where the daemon finds it. Exits 1 when any check fails.",
   json: true,
   run: async (ctx) => {
     const checks: DoctorCheck[] = [nodeCheck(), await socketDirCheck(ctx)];

@@ -6,6 +6,7 @@ import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { columns, formatDuration, report } from "../output.ts";
 import { sandboxBuildCommand, sandboxInitDockerfileCommand } from "./sandbox-image.ts";
+import { sandboxLogsCommand } from "./sandbox-logs.ts";
 import { type CommandContext, defineCommand } from "./spec.ts";
 
 function worktreeOf(ctx: CommandContext): string {
@@ -170,6 +171,7 @@ export const sandboxCommand = defineCommand({
     list,
     stop,
     prune,
+    sandboxLogsCommand,
     auth,
     sandboxBuildCommand,
     sandboxInitDockerfileCommand,

@@ -62,6 +62,8 @@ export interface ImageInfo {
   id: string;
   labels: Record<string, string>;
   created: string;
+  /** The image's own environment, `NAME=value` (its PATH among them). */
+  env?: readonly string[];
 }
 
 export interface AttachedStreams {

@@ -285,7 +285,14 @@ const ROWS: readonly Row[] = [
     "sandbox.dangerously_allow_unsandboxed_host_exec",
     "bool",
     "false",
-    "run host commands without their own sandbox (global file only)",
+    "run host commands without bubblewrap when it is missing (global file only)",
+  ],
+  ["sandbox.host_exec", "map", "none", "the fence host commands run in (global file only)"],
+  [
+    "sandbox.host_exec.writable",
+    "list of paths (absolute or ~/…)",
+    "[]",
+    "host paths a host command may write besides the worktree, e.g. ~/.cargo (global file only)",
   ],
   ["sandbox.container", "map", "none", "container backend settings"],
   [

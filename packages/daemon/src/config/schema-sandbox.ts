@@ -53,6 +53,17 @@ const extraMount = z.union([
 export const extraMountsSchema = z.array(extraMount);
 
 const HOST_COMMAND = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** wm's own: what a host command's fence leaves writable beyond the worktree (global file only). */
+export const hostExecSchema = z.strictObject({
+  writable: z
+    .array(
+      z.string().refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), {
+        error: "give an absolute path or one starting with ~/",
+      }),
+    )
+    .optional(),
+});
+
 export const hostCommandsSchema = z.array(
   z.string().regex(HOST_COMMAND, {
     error:
@@ -126,6 +137,7 @@ export const sandboxSchema = z.strictObject({
   extra_mounts: extraMountsSchema.optional(),
   agent_config_dir: z.string().optional(),
   dangerously_allow_unsandboxed_host_exec: z.boolean().optional(),
+  host_exec: hostExecSchema.optional(),
   container: containerSchema.optional(),
   lima: limaSchema.optional(),
   network: networkSchema.optional(),

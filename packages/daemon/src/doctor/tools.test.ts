@@ -100,6 +100,21 @@ describe("bubblewrap and debootstrap", () => {
     expect(deboot.detail).toContain("offline image build");
   });
 
+  it("bubblewrap warns when it is installed but cannot build a sandbox for this user", async () => {
+    const host = ctx({ binaries: { bwrap: "bubblewrap 0.8.0" } });
+    const exec: DoctorContext["exec"] = async (file, args, timeoutMs) =>
+      args[0] === "--version"
+        ? host.exec(file, args, timeoutMs)
+        : { code: 1, stdout: "", stderr: "bwrap: setting up uid map: Permission denied\n" };
+    const check = await checkBubblewrap({ ...host, exec });
+    expect(check).toMatchObject({
+      status: "warn",
+      fix: expect.stringContaining("user namespaces"),
+    });
+    expect(check.detail).toContain("setting up uid map: Permission denied");
+    expect(check.detail).toContain("host commands will not be isolated");
+  });
+
   it("explain that both are Linux-only on macOS", async () => {
     const mac = ctx({ platform: "darwin" });
     expect((await checkBubblewrap(mac)).detail).toContain("Linux-only");

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { DoctorCheck } from "@wm/protocol";
+import { probeBubblewrap } from "../host-exec/probe.ts";
 import { installHint, probeVersion, type VersionProbe } from "./run-version.ts";
 import type { DoctorContext } from "./types.ts";
 
@@ -116,15 +117,37 @@ async function checkLinuxTool(ctx: DoctorContext, tool: LinuxTool): Promise<Doct
   return { name, status: "ok", detail: probe.line };
 }
 
-export function checkBubblewrap(ctx: DoctorContext): Promise<DoctorCheck> {
-  return checkLinuxTool(ctx, {
-    name: "bubblewrap",
-    command: "bwrap",
-    pkg: "bubblewrap",
-    without: "host commands will not be isolated",
-    elsewhereFix:
-      "keep sandbox.host_commands in ~/.config/workmux/config.yaml to commands you trust",
-  });
+/** Found, and working for this user: a trial run is the only reliable test (user namespaces). */
+export async function checkBubblewrap(ctx: DoctorContext): Promise<DoctorCheck> {
+  const name = "bubblewrap";
+  const without =
+    "host commands will not be isolated (wm runs them only with sandbox.dangerously_allow_unsandboxed_host_exec)";
+  if (ctx.platform !== "linux") {
+    return {
+      name,
+      status: "warn",
+      detail: `${name} is Linux-only: ${without} on ${ctx.platform}`,
+      fix: "keep sandbox.host_commands in ~/.config/workmux/config.yaml to commands you trust",
+    };
+  }
+  const probe = await probeBubblewrap(ctx.which, ctx.exec, ctx.timeoutMs);
+  if (probe.path === null) {
+    return {
+      name,
+      status: "warn",
+      detail: `bwrap is not installed: ${without}`,
+      fix: installHint(ctx, ["bubblewrap"]),
+    };
+  }
+  if (!probe.userns) {
+    return {
+      name,
+      status: "warn",
+      detail: `${probe.detail}; ${without}`,
+      fix: "allow unprivileged user namespaces for bwrap (see the detail), then run wm doctor again",
+    };
+  }
+  return { name, status: "ok", detail: probe.version ?? probe.detail };
 }
 
 export function checkDebootstrap(ctx: DoctorContext): Promise<DoctorCheck> {

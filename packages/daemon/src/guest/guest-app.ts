@@ -1,14 +1,18 @@
 import { promises as fs } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { failure, RpcError } from "@wm/protocol";
+import fastifyWebsocket from "@fastify/websocket";
+import { EXEC_PATH, failure, RpcError } from "@wm/protocol";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { CallContext, DaemonContext } from "../context.ts";
+import { registerExecRoute } from "../host-exec/exec-route.ts";
 import { Dispatcher, type HandlerTable } from "../rpc/dispatch.ts";
 import { PeerGate } from "./peer-gate.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { tokenMatches } from "./token.ts";
 
 export const GUEST_BODY_LIMIT = 64 * 1024;
+/** Largest WebSocket message on `/exec` (a chunk of a host command's input). */
+const EXEC_MAX_PAYLOAD = 1024 * 1024;
 /** A guest must finish sending its request within this time (auth deadline). */
 const REQUEST_DEADLINE_MS = 5000;
 /** How long a TCP request waits for its sandbox's container address to be known. */
@@ -82,6 +86,10 @@ export async function startGuestServer(
     if (request.headers.host !== allowedHost) {
       return refuse(reply, 421, new RpcError("ForbiddenHost"));
     }
+    // Only the shim upgrades here, and it sends no Origin: a page in a browser always does.
+    if (request.headers.upgrade !== undefined && request.headers.origin !== undefined) {
+      return refuse(reply, 403, new RpcError("ForbiddenOrigin"));
+    }
     if (listen.transport === "tcp") {
       // A connection that arrived before the container's address was known.
       if (!(await peers.admits(request.socket.remoteAddress, PEER_DEADLINE_MS))) {
@@ -102,7 +110,10 @@ export async function startGuestServer(
     }
     const release = limiter.acquire();
     if (!release) return refuse(reply, 429, new RpcError("RateLimited"));
-    reply.raw.once("close", release);
+    // A host command's connection lasts as long as the command: it counts against the rate,
+    // and against the endpoint's own limit of running commands (exec-route.ts), not in flight.
+    if (request.url === EXEC_PATH) release();
+    else reply.raw.once("close", release);
   });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
     if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
@@ -117,6 +128,12 @@ export async function startGuestServer(
   app.setNotFoundHandler((_req, reply) =>
     refuse(reply, 404, new RpcError("NotFound", "use POST /rpc")),
   );
+  await app.register(fastifyWebsocket, { options: { maxPayload: EXEC_MAX_PAYLOAD } });
+  const execs = registerExecRoute(app, daemon, sandbox);
+  const close = async () => {
+    execs.killAll();
+    await app.close();
+  };
   app.post("/rpc", async (request, reply) => {
     let message: unknown;
     try {
@@ -141,10 +158,10 @@ export async function startGuestServer(
     await app.listen({ path: listen.socketPath });
     await fs.chown(listen.socketPath, listen.owner.uid, listen.owner.gid);
     await fs.chmod(listen.socketPath, 0o600);
-    return { port: null, admitPeers: () => undefined, close: () => app.close() };
+    return { port: null, admitPeers: () => undefined, close };
   }
   await app.listen({ host: listen.host, port: listen.port });
   const port = (app.server.address() as AddressInfo).port;
   allowedHost = `${listen.host}:${port}`;
-  return { port, admitPeers: (p) => peers.admit(p), close: () => app.close() };
+  return { port, admitPeers: (p) => peers.admit(p), close };
 }

@@ -1,5 +1,6 @@
 import type { DoctorCheck } from "@wm/protocol";
 import { loadGlobalConfig } from "../config/index.ts";
+import { checkHostCommands } from "../doctor/host-commands.ts";
 import { imageChecks } from "../doctor/images.ts";
 import { runDoctor } from "../doctor/index.ts";
 import { sandboxImageFor } from "../images/image-labels.ts";
@@ -21,5 +22,9 @@ export const doctorRun: Handler<"doctor.run"> = async (_params, { daemon }) => {
     if (checks.find((c) => c.name === runtime)?.status !== "ok") continue;
     images.push(...(await imageChecks(daemon.sandboxes.backend(runtime), image)));
   }
-  return { checks: [...checks, ...images] };
+  const hostCommands = await checkHostCommands(
+    config?.config.sandbox.host_commands ?? [],
+    daemon.env,
+  );
+  return { checks: [...checks, ...hostCommands, ...images] };
 };

@@ -3,6 +3,11 @@ import { CLIENT_ENV_ALLOWED, PROTOCOL_VERSION, RpcError, WM_VERSION } from "@wm/
 import type { ContainerBackend, ContainerSpec, MountSpec, RuntimeName } from "../backends/types.ts";
 import type { WmConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
+import {
+  hostCommandsProfileMount,
+  pathWithHostCommands,
+  writeHostCommandWrappers,
+} from "../host-exec/wrappers.ts";
 import { checkImage } from "../images/check-image.ts";
 import { claudeCredentialMounts, GUEST_HOME } from "./credentials.ts";
 import { resolveExtraMounts } from "./extra-mounts.ts";
@@ -83,6 +88,17 @@ export async function buildContainerSpec(
       paths: daemon.paths,
     })),
   ];
+  const env = sandboxEnv(input, daemon.env);
+  const hostCommands = input.config.sandbox.host_commands;
+  if (hostCommands.length > 0) {
+    const endpointDir = input.endpointMount.source;
+    await writeHostCommandWrappers(endpointDir, hostCommands);
+    mounts.push(hostCommandsProfileMount(endpointDir));
+    const image = await daemon.sandboxes
+      .backend(runtimeFor(input.config))
+      .inspectImage(input.image);
+    env.PATH = pathWithHostCommands(image?.env);
+  }
   const container = input.config.sandbox.container;
   return {
     name: input.containerName,
@@ -90,7 +106,7 @@ export async function buildContainerSpec(
     user: `${input.owner.uid}:${input.owner.gid}`,
     workdir: wt,
     cmd: input.command,
-    env: sandboxEnv(input, daemon.env),
+    env,
     mounts,
     labels: {
       ...ownLabels(daemon),

@@ -181,7 +181,12 @@ export class DockerBackend implements ContainerBackend {
   async inspectImage(name: string): Promise<ImageInfo | undefined> {
     try {
       const img = await this.docker.getImage(name).inspect();
-      return { id: img.Id, labels: { ...(img.Config?.Labels ?? {}) }, created: img.Created };
+      return {
+        id: img.Id,
+        labels: { ...(img.Config?.Labels ?? {}) },
+        created: img.Created,
+        env: img.Config?.Env ?? [],
+      };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw this.fail(`inspect image ${name}`, err);

@@ -1,0 +1,66 @@
+import { UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { type LineFilter, printLog } from "./daemon-logs.ts";
+import { defineCommand } from "./spec.ts";
+
+/** Daemon log messages that are a sandbox's host commands (one audit line per call). */
+const EXEC_MESSAGES = new Set(["host exec", "host exec refused"]);
+
+function linesOf(id: string, execOnly: boolean): LineFilter {
+  return (line) => {
+    let rec: { sandbox?: unknown; msg?: unknown };
+    try {
+      rec = JSON.parse(line) as typeof rec;
+    } catch {
+      return false;
+    }
+    if (rec.sandbox !== id) return false;
+    return !execOnly || EXEC_MESSAGES.has(String(rec.msg));
+  };
+}
+
+export const sandboxLogsCommand = defineCommand({
+  name: "logs",
+  summary: "Print the daemon's log lines about one sandbox (--exec: its host commands)",
+  description:
+    "Reads the daemon log ($XDG_STATE_HOME/wm/daemon.log and the file before its last rotation) and keeps the lines about one sandbox. With --exec, only its host commands: one line per call with the command, argv, cwd, exit code, duration and bytes each way, and each refused call with the reason. A sandbox that has ended is named by its id (sb-…), which earlier lines show.",
+  json: true,
+  options: {
+    exec: {
+      type: "boolean",
+      description: "only the sandbox's host commands (sandbox.host_commands)",
+    },
+    follow: {
+      type: "boolean",
+      short: "f",
+      description: "keep printing new lines until interrupted",
+    },
+    lines: {
+      type: "string",
+      short: "n",
+      valueName: "N",
+      description: "how many lines to print first (default 50)",
+    },
+  },
+  args: [{ name: "name", description: "sandbox name or id", required: true }],
+  run: async (ctx) => {
+    const count = Number(ctx.options.lines ?? 50);
+    if (!Number.isInteger(count) || count < 0)
+      throw new UsageError(`--lines must be a whole number ≥ 0, got "${ctx.options.lines}"`);
+    const wanted = ctx.args[0] as string;
+    const { sandboxes } = await ctx.daemon((c) => c.call("sandbox.list", {}));
+    const found = sandboxes.find((s) => s.name === wanted || s.id === wanted);
+    if (!found && !/^sb-[0-9a-f]{12}$/.test(wanted)) {
+      throw new UsageError(
+        `no sandbox named ${wanted}; \`wm sandbox list\` shows them (an ended sandbox is named by its id, sb-…)`,
+      );
+    }
+    await printLog(
+      ctx,
+      count,
+      linesOf(found?.id ?? wanted, ctx.options.exec === true),
+      ctx.options.follow === true,
+    );
+    return ExitCode.Ok;
+  },
+});

@@ -1,0 +1,104 @@
+import { spawnSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import {
+  makeSandboxHome,
+  type SandboxHome,
+  startSandboxClient,
+  waitForRunningSandbox,
+} from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** How host commands are found and allowed inside a real sandbox. */
+let bench: SandboxHome;
+let worktree: string;
+let container: string;
+const globalFile = () => path.join(bench.home.configDir, "config.yaml");
+const GLOBAL = "agent: demo\nsandbox:\n  host_commands: [cat, uname, no-such-tool-wm]\n";
+
+beforeAll(async () => {
+  bench = await makeSandboxHome({ config: GLOBAL, branches: ["alpha"] });
+  worktree = bench.repo.worktrees.alpha as string;
+  const client = startSandboxClient(bench.home.env, worktree, "sleep 600");
+  client.child.unref();
+  const s = await waitForRunningSandbox(bench.home.env, (x) => x.name === "alpha");
+  container = s.containerId as string;
+}, 320_000);
+afterAll(() => bench.cleanup());
+
+function inside(command: string[]) {
+  const r = spawnSync(
+    "docker",
+    ["exec", "-u", "1000:1000", "-w", worktree, container, ...command],
+    { encoding: "utf8" },
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("each listed name is on PATH ahead of the image's own", () => {
+  it("for the agent's own commands (the container's PATH)", () => {
+    const r = inside(["/bin/sh", "-c", "command -v cat; command -v uname; command -v ls"]);
+    expect(r.out.split("\n")).toEqual([
+      "/run/wm/host-bin/cat",
+      "/run/wm/host-bin/uname",
+      "/usr/bin/ls",
+      "",
+    ]);
+  });
+
+  it("in login shells, whose /etc/profile rebuilds PATH", () => {
+    const r = inside(["bash", "-lc", "command -v cat"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim()).toBe("/run/wm/host-bin/cat");
+  });
+
+  it("and it runs on the host: the host's kernel name and node name, not the container's", () => {
+    const host = spawnSync("uname", ["-n"], { encoding: "utf8" }).stdout;
+    const r = inside(["/bin/sh", "-c", "uname -n; /usr/bin/uname -n"]);
+    const [viaHost, local] = r.out.split("\n");
+    expect(`${viaHost}\n`).toBe(host);
+    expect(local).not.toBe(viaHost);
+  });
+});
+
+describe("names that may not run", () => {
+  it("a listed name the host does not have: 127, saying so", () => {
+    const r = inside(["/opt/wm/bin/wm", "host-exec", "no-such-tool-wm"]);
+    expect(r.code).toBe(127);
+    expect(r.err).toContain(
+      "no-such-tool-wm: listed in sandbox.host_commands but not found on the host",
+    );
+  });
+
+  it("a name listed only in the project's .workmux.yaml is not allowed (global file only)", async () => {
+    const project = path.join(bench.repo.main, ".workmux.yaml");
+    await fs.writeFile(project, "sandbox:\n  host_commands: [ls]\n");
+    try {
+      const r = inside(["/opt/wm/bin/wm", "host-exec", "ls"]);
+      expect(r.code).toBe(127);
+      expect(r.err).toContain(
+        `ls: not a host command of this sandbox; to allow it, add it to sandbox.host_commands in ${globalFile()}`,
+      );
+    } finally {
+      await fs.rm(project);
+    }
+  });
+
+  it("the global file is read at each call: a name added or removed applies at once", async () => {
+    await fs.writeFile(
+      globalFile(),
+      "agent: demo\nsandbox:\n  host_commands: [cat, uname, no-such-tool-wm, ls]\n",
+    );
+    try {
+      const added = inside(["/opt/wm/bin/wm", "host-exec", "ls", "-d", worktree]);
+      expect(added.code, added.err).toBe(0);
+      expect(added.out.trim()).toBe(worktree);
+      await fs.writeFile(globalFile(), "agent: demo\nsandbox:\n  host_commands: [uname]\n");
+      const removed = inside(["/opt/wm/bin/wm", "host-exec", "cat", "/etc/hostname"]);
+      expect(removed.code).toBe(127);
+      expect(removed.err).toContain("cat: not a host command of this sandbox");
+    } finally {
+      await fs.writeFile(globalFile(), GLOBAL);
+    }
+  });
+});
