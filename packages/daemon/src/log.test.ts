@@ -93,6 +93,19 @@ describe("daemon logger: lines a sandbox can cause", () => {
     expect(lines.filter((l) => l.msg === "daemon listening")).toHaveLength(1);
   });
 
+  it("keeps every audit line (one per host command), however many (control: plain lines are cut)", async () => {
+    const file = await tempLog();
+    const log = createLogger({ level: "info", file, now: () => 0 });
+    for (let i = 0; i < 100; i++) {
+      log.info({ sandbox: "sb-1", audit: true, command: "just", exit: i }, "host exec");
+      log.info({ sandbox: "sb-1", command: "just", exit: i }, "host exec (plain)");
+    }
+    await flushed(log);
+    const lines = await linesOf(file);
+    expect(lines.filter((l) => l.msg === "host exec")).toHaveLength(100);
+    expect(lines.filter((l) => l.msg === "host exec (plain)")).toHaveLength(10);
+  });
+
   it("lets a sandbox's lines through again once it slows down", async () => {
     let now = 0;
     const file = await tempLog();

@@ -191,6 +191,7 @@ export function registerExecRoute(
         daemon.log.warn(
           {
             sandbox: sandbox.id,
+            audit: true,
             command: plan?.name,
             error: "error" in end ? end.error.message : undefined,
           },
@@ -275,6 +276,7 @@ function audit(
   daemon.log.info(
     {
       sandbox: sandboxId,
+      audit: true,
       command: plan.name,
       argv: plan.argv,
       cwd: plan.cwd,
