@@ -6,12 +6,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempHome } from "../../packages/testing/src/index.ts";
 import { daemonSuite } from "./suites/daemon.ts";
+import { hostExecSuite } from "./suites/host-exec.ts";
 import { sandboxSuite } from "./suites/sandbox.ts";
 import { scaleSuite } from "./suites/scale.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const suites: BenchSuite[] = [daemonSuite, sandboxSuite, scaleSuite];
+const suites: BenchSuite[] = [daemonSuite, sandboxSuite, scaleSuite, hostExecSuite];
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);
 
@@ -23,6 +24,7 @@ function printTable(rows: BenchRow[]): void {
     `  subject   p50 ${ms(r.subject.p50)} ms  p99 ${ms(r.subject.p99)} ms  ${r.subject.perSecond.toFixed(0)}/s  (n=${r.subject.n})`,
     `  baseline  p50 ${ms(r.baseline.p50)} ms  p99 ${ms(r.baseline.p99)} ms  ${r.baseline.perSecond.toFixed(0)}/s  — ${r.baselineName}`,
     `  ratio     ${r.ratio.toFixed(2)}× baseline (p50)`,
+    ...(r.target ? [`  target    ${r.target.text} — ${r.target.met ? "met" : "MISSED"}`] : []),
   ]);
   process.stdout.write(`${lines.join("\n")}\n`);
 }

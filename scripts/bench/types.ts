@@ -9,6 +9,8 @@ export interface BenchRow {
   baseline: Summary;
   /** subject p50 / baseline p50, from the same run. */
   ratio: number;
+  /** What the subject is meant to achieve against the baseline, and whether this run did. */
+  target?: { text: string; met: boolean };
 }
 
 export interface BenchContext {

@@ -42,6 +42,16 @@ function fence(file: string, build: () => string[]): string[] {
   }
 }
 
+/**
+ * Signals a caller sends go to the host child's whole process group, bwrap's two processes
+ * included. bwrap has no handler for them and would die, taking the tool with it before the
+ * tool's own handler (a REPL's Ctrl-C, a trap on TERM) could run. So bwrap starts with them
+ * ignored (`env --ignore-signal`, coreutils ≥ 8.31) and the tool, inside, with them back at
+ * their defaults (`env --default-signal`). The tool's end still ends bwrap; SIGKILL still
+ * kills it all (with `--die-with-parent` for what runs inside).
+ */
+const FORWARDED_SIGNALS = "HUP,INT,QUIT,TERM,USR1,USR2";
+
 /** Exit codes a shell gives: 127 not found (or not allowed), 126 found but not runnable. */
 export const EXIT_NOT_ALLOWED = 127;
 export const EXIT_REFUSED = 126;
@@ -206,6 +216,7 @@ export async function planHostExec(
     daemon.paths.configDir,
   ]);
   hide.delete(record.worktree);
+  const envBinary = (await which("env")) ?? "/usr/bin/env";
   const fenceArgs = fence(file, () =>
     bwrapArgs(
       {
@@ -218,14 +229,14 @@ export async function planHostExec(
         runtimeDir: daemon.env.XDG_RUNTIME_DIR,
         dropTo: runAsOf(record.user),
       },
-      [binary, ...args],
+      [envBinary, `--default-signal=${FORWARDED_SIGNALS}`, "--", binary, ...args],
     ),
   );
   return {
     name,
     argv: start.argv,
-    file: bwrap,
-    args: fenceArgs,
+    file: envBinary,
+    args: [`--ignore-signal=${FORWARDED_SIGNALS}`, "--", bwrap, ...fenceArgs],
     cwd,
     env,
     fenced: true,
