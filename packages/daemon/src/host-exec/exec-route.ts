@@ -16,6 +16,8 @@ import { EXIT_REFUSED, type HostExecPlan, planHostExec } from "./plan.ts";
 /** Output waiting to reach the caller, bytes: past it the host child's output is not read. */
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
+/** Largest output frame: what one turn of the event loop read, up to this. */
+const MAX_FRAME = 1024 * 1024;
 /** The caller must say what to run within this time. */
 const START_DEADLINE_MS = 5000;
 /** After the caller went away: SIGHUP, then SIGKILL this much later if still running. */
@@ -178,10 +180,13 @@ export function registerExecRoute(
         child = c;
         running.add(c);
         if (closed) c.signal("SIGKILL");
-        deliver = wire(socket, c, bytes);
+        const wired = wire(socket, c, bytes);
+        deliver = wired.deliver;
         if (pausedEarly) socket.resume();
         for (const e of early.splice(0)) deliver(e);
         const end = await c.ended;
+        // What the child wrote last goes out before its exit code.
+        wired.flush();
         running.delete(c);
         audit(daemon, sandbox.id, plan, end.code, started, bytes);
         finish({ exit: end });
@@ -217,31 +222,47 @@ function wire(
   socket: WebSocket,
   child: HostChild,
   bytes: { in: number; out: number; err: number },
-): (m: Message) => void {
+): { deliver: (m: Message) => void; flush: () => void } {
   let pending = 0;
   let paused = false;
-  child.onOutput((channel, chunk) => {
-    if (channel === 1) bytes.out += chunk.length;
-    else bytes.err += chunk.length;
-    if (socket.readyState !== socket.OPEN) return;
-    const frame = Buffer.allocUnsafe(chunk.length + 1);
-    frame[0] = channel === 1 ? StreamChannel.Stdout : StreamChannel.Stderr;
-    chunk.copy(frame, 1);
-    pending += frame.length;
+  // Output read in one turn of the event loop goes out as one frame (up to 1 MiB): a stream
+  // moves in few large messages, and a lone prompt still leaves at once.
+  let batch: { channel: 1 | 2; chunks: Buffer[]; size: number } | undefined;
+  const flush = () => {
+    const b = batch;
+    batch = undefined;
+    if (!b || socket.readyState !== socket.OPEN) return;
+    const frame = Buffer.allocUnsafe(b.size + 1);
+    frame[0] = b.channel === 1 ? StreamChannel.Stdout : StreamChannel.Stderr;
+    let at = 1;
+    for (const c of b.chunks) at += c.copy(frame, at);
     socket.send(frame, { binary: true }, () => {
-      pending -= frame.length;
+      pending -= b.size;
       if (paused && pending < LOW_WATER) {
         paused = false;
         child.resume();
       }
     });
+  };
+  child.onOutput((channel, chunk) => {
+    if (channel === 1) bytes.out += chunk.length;
+    else bytes.err += chunk.length;
+    if (socket.readyState !== socket.OPEN) return;
+    if (batch && (batch.channel !== channel || batch.size + chunk.length > MAX_FRAME)) flush();
+    if (!batch) {
+      batch = { channel, chunks: [], size: 0 };
+      setImmediate(flush);
+    }
+    batch.chunks.push(chunk);
+    batch.size += chunk.length;
+    pending += chunk.length;
     if (!paused && pending > HIGH_WATER) {
       paused = true;
       child.pause();
     }
   });
   child.onDrain(() => socket.resume());
-  return ({ data: buf, isBinary }) => {
+  const deliver = ({ data: buf, isBinary }: Message) => {
     if (isBinary) {
       if (buf.length === 0 || buf[0] !== StreamChannel.Stdin) return;
       if (buf.length === 1) {
@@ -263,6 +284,7 @@ function wire(
     if ("resize" in control.data) child.resize(control.data.resize);
     else child.signal(control.data.signal);
   };
+  return { deliver, flush };
 }
 
 function audit(
