@@ -1,8 +1,9 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
   makeSandboxHome,
+  runWm,
   type SandboxHome,
   startSandboxClient,
   waitForRunningSandbox,
@@ -14,10 +15,14 @@ let bench: SandboxHome;
 let worktree: string;
 let container: string;
 const globalFile = () => path.join(bench.home.configDir, "config.yaml");
-const GLOBAL = "agent: demo\nsandbox:\n  host_commands: [cat, uname, no-such-tool-wm]\n";
+const GLOBAL = "agent: demo\nsandbox:\n  host_commands: [cat, uname, sleep, no-such-tool-wm]\n";
 
 beforeAll(async () => {
-  bench = await makeSandboxHome({ config: GLOBAL, branches: ["alpha"] });
+  bench = await makeSandboxHome({
+    config: GLOBAL,
+    branches: ["alpha"],
+    env: { WM_HOST_EXEC_MAX: "2" },
+  });
   worktree = bench.repo.worktrees.alpha as string;
   const client = startSandboxClient(bench.home.env, worktree, "sleep 600");
   client.child.unref();
@@ -102,3 +107,67 @@ describe("names that may not run", () => {
     }
   });
 });
+
+describe("limits and the audit trail", () => {
+  it("runs at most WM_HOST_EXEC_MAX host commands at once per sandbox, refusing the next", async () => {
+    // Two host commands that run until the test ends them; a third is refused meanwhile.
+    const waiter = `/opt/wm/bin/wm host-exec sleep 2718 & /opt/wm/bin/wm host-exec sleep 2718 & wait`;
+    const busy = spawn("docker", [
+      "exec",
+      "-u",
+      "1000:1000",
+      "-w",
+      worktree,
+      container,
+      "/bin/sh",
+      "-c",
+      waiter,
+    ]);
+    try {
+      await waitFor(() => countHost("^/\\S*sleep 2718$") === 2);
+      const r = inside(["/opt/wm/bin/wm", "host-exec", "uname"]);
+      expect(r.code).toBe(126);
+      expect(r.err).toContain("this sandbox already runs 2 host commands");
+    } finally {
+      busy.kill("SIGKILL");
+      spawnSync("pkill", ["-f", "^/\\S*sleep 2718$"]);
+      await waitFor(() => countHost("^/\\S*sleep 2718$") === 0);
+    }
+    expect(inside(["/opt/wm/bin/wm", "host-exec", "uname"]).code).toBe(0);
+  });
+
+  it("wm sandbox logs NAME --exec shows one line per host command, and only those", async () => {
+    const marker = `audit-${process.pid}`;
+    expect(inside(["/opt/wm/bin/wm", "host-exec", "uname", "-a"]).code).toBe(0);
+    inside(["/opt/wm/bin/wm", "host-exec", "cat", marker]);
+    const res = await runWm(["sandbox", "logs", "alpha", "--exec", "--json", "-n", "200"], {
+      env: bench.home.env,
+    });
+    expect(res.code, res.stderr).toBe(0);
+    const lines = res.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.every((l) => l.msg === "host exec" || l.msg === "host exec refused")).toBe(true);
+    const mine = lines.filter((l) => JSON.stringify(l.argv ?? []).includes(marker));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      command: "cat",
+      argv: ["cat", marker],
+      cwd: worktree,
+      exit: 1,
+    });
+    const text = await runWm(["sandbox", "logs", "alpha", "--exec"], { env: bench.home.env });
+    expect(text.stdout).toContain(`host exec  sandbox=`);
+    expect(text.stdout).toContain(`command=uname`);
+  });
+});
+
+function countHost(pattern: string): number {
+  const r = spawnSync("pgrep", ["-f", pattern], { encoding: "utf8" });
+  return r.stdout.split("\n").filter(Boolean).length;
+}
+
+async function waitFor(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((r) => setTimeout(r, 50));
+}
