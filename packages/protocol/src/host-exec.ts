@@ -45,5 +45,25 @@ export type ExecEnd =
   | { exit: { code: number; signal: string | null } }
   | { error: { code: number; message: string; data?: unknown } };
 
+/**
+ * Variables of the caller's environment a host command may get: terminal and locale only. The
+ * shim sends those it has; the daemon refuses a call that sends any other.
+ */
+export const EXEC_ENV_ALLOWED: readonly string[] = [
+  "TERM",
+  "COLORTERM",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+  "LC_MESSAGES",
+  "NO_COLOR",
+  "FORCE_COLOR",
+  "CLICOLOR",
+  "CI",
+  "COLUMNS",
+  "LINES",
+  "TZ",
+];
+
 /** Exit code for a command that is not allowed or not found, as a shell would give. */
 export const EXIT_NOT_FOUND = 127;

@@ -6,4 +6,5 @@ export * from "./methods/index.ts";
 export * from "./paths.ts";
 export * from "./streams.ts";
 export * from "./text.ts";
+export * from "./theme.ts";
 export * from "./version.ts";

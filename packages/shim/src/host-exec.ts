@@ -1,23 +1,14 @@
-import { EXEC_PATH, EXEC_SIGNALS, type ExecEnd, type ExecStart } from "@wm/protocol/host-exec";
+import {
+  EXEC_ENV_ALLOWED,
+  EXEC_PATH,
+  EXEC_SIGNALS,
+  type ExecEnd,
+  type ExecStart,
+} from "@wm/protocol/host-exec";
 import { StreamChannel } from "@wm/protocol/streams";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@wm/protocol/version";
 import WebSocket from "ws";
 import type { Endpoint } from "./endpoint.ts";
-
-/** Variables of the caller's environment the host command gets (the daemon accepts no other). */
-export const FORWARDED_ENV = [
-  "TERM",
-  "COLORTERM",
-  "LANG",
-  "LC_ALL",
-  "LC_CTYPE",
-  "LC_MESSAGES",
-  "NO_COLOR",
-  "FORCE_COLOR",
-  "CLICOLOR",
-  "CI",
-  "TZ",
-] as const;
 
 /** Exit code when the daemon could not be reached or the connection broke mid-command. */
 export const EXIT_CONNECTION = 255;
@@ -60,7 +51,7 @@ export function hostExec(
     argv,
     cwd: process.cwd(),
     env: Object.fromEntries(
-      FORWARDED_ENV.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k] as string]])),
+      EXEC_ENV_ALLOWED.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k] as string]])),
     ),
     tty: tty ? { rows: io.stdout.rows || 24, cols: io.stdout.columns || 80 } : null,
   };

@@ -5,35 +5,9 @@ import { createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { bwrapArgs } from "../../../packages/daemon/src/host-exec/fence.ts";
 import { makeRepo, WM_BIN, waitForRunningSandbox } from "../../../packages/testing/src/index.ts";
+import { fromNanos, run, timingLoop } from "../container-loop.ts";
 import { type Summary, sample, summarize } from "../stats.ts";
 import type { BenchRow, BenchSuite } from "../types.ts";
-
-function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`)),
-    );
-  });
-}
-
-/** Times measured inside the container, one per line, in nanoseconds. */
-function fromNanos(lines: string): Summary {
-  return summarize(
-    lines
-      .trim()
-      .split("\n")
-      .map((l) => Number(l) / 1e6),
-  );
-}
-
-const LOOP = (n: number, cmd: string) =>
-  `i=0; while [ $i -lt ${n} ]; do s=$(date +%s%N); ${cmd} >/dev/null || exit 1; e=$(date +%s%N); echo $((e - s)); i=$((i + 1)); done`;
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -78,7 +52,7 @@ export const hostExecSuite: BenchSuite = {
       // 1. Start to exit, inside the container: a host command against the shim's own RPC.
       const m = ctx.quick ? 10 : 50;
       const inside = await inBox(
-        `{ ${LOOP(3, "/opt/wm/bin/wm host-exec true")}; ${LOOP(3, "/opt/wm/bin/wm status")}; } >/dev/null; ${LOOP(m, "/opt/wm/bin/wm host-exec true")}; echo ---; ${LOOP(m, "/opt/wm/bin/wm status")}`,
+        `{ ${timingLoop(3, "/opt/wm/bin/wm host-exec true", true)}; ${timingLoop(3, "/opt/wm/bin/wm status", true)}; } >/dev/null; ${timingLoop(m, "/opt/wm/bin/wm host-exec true", true)}; echo ---; ${timingLoop(m, "/opt/wm/bin/wm status", true)}`,
       );
       const [exec = "", status = ""] = inside.split("---");
       rows.push(
@@ -113,7 +87,9 @@ export const hostExecSuite: BenchSuite = {
       await writeRandom(big, GIB);
       try {
         const k = ctx.quick ? 1 : 3;
-        const through = fromNanos(await inBox(LOOP(k, `/opt/wm/bin/wm host-exec cat ${big}`)));
+        const through = fromNanos(
+          await inBox(timingLoop(k, `/opt/wm/bin/wm host-exec cat ${big}`, true)),
+        );
         const direct = summarize(
           await sample(
             k,

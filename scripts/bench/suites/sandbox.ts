@@ -1,36 +1,10 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { makeRepo, WM_BIN } from "../../../packages/testing/src/index.ts";
-import { type Summary, sample, summarize } from "../stats.ts";
+import { fromNanos, run, timingLoop } from "../container-loop.ts";
+import { sample, summarize } from "../stats.ts";
 import type { BenchRow, BenchSuite } from "../types.ts";
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`)),
-    );
-  });
-}
-
-/** Times measured inside the container, one per line, in nanoseconds. */
-function fromNanos(lines: string): Summary {
-  return summarize(
-    lines
-      .trim()
-      .split("\n")
-      .map((l) => Number(l) / 1e6),
-  );
-}
-
-const LOOP = (n: number, cmd: string) =>
-  `i=0; while [ $i -lt ${n} ]; do s=$(date +%s%N); ${cmd} >/dev/null; e=$(date +%s%N); echo $((e - s)); i=$((i + 1)); done`;
 
 export const sandboxSuite: BenchSuite = {
   name: "sandbox",
@@ -84,7 +58,7 @@ export const sandboxSuite: BenchSuite = {
         "--",
         "sh",
         "-c",
-        `${LOOP(m, "wm status set working")}; echo ---; ${LOOP(m, "/opt/wm/lib/ld-linux-x86-64.so.2 --library-path /opt/wm/lib /opt/wm/node -e 0")}`,
+        `${timingLoop(m, "wm status set working")}; echo ---; ${timingLoop(m, "/opt/wm/lib/ld-linux-x86-64.so.2 --library-path /opt/wm/lib /opt/wm/node -e 0")}`,
       ],
       home.env,
     );

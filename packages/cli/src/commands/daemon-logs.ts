@@ -96,29 +96,38 @@ export async function followLog(
   }
 }
 
+/** `-f` and `-n N`, for every command that prints the daemon log. */
+export const LOG_OPTIONS = {
+  follow: {
+    type: "boolean",
+    short: "f",
+    description: "keep printing new lines until interrupted",
+  },
+  lines: {
+    type: "string",
+    short: "n",
+    valueName: "N",
+    description: "how many lines to print first (default 50)",
+  },
+} as const;
+
+/** The `-n` a log command was given (50 by default). */
+export function lineCount(ctx: CommandContext): number {
+  const count = Number(ctx.options.lines ?? 50);
+  if (!Number.isInteger(count) || count < 0)
+    throw new UsageError(`--lines must be a whole number ≥ 0, got "${ctx.options.lines}"`);
+  return count;
+}
+
 export const logsCommand = defineCommand({
   name: "logs",
   summary: "Print the daemon log (-f to follow)",
   description:
     "Reads $XDG_STATE_HOME/wm/daemon.log directly (and daemon.log.1, the file before the last rotation, when the current one is short), so it works while the daemon is down. --json prints the raw JSON lines.",
   json: true,
-  options: {
-    follow: {
-      type: "boolean",
-      short: "f",
-      description: "keep printing new lines until interrupted",
-    },
-    lines: {
-      type: "string",
-      short: "n",
-      valueName: "N",
-      description: "how many lines to print first (default 50)",
-    },
-  },
+  options: LOG_OPTIONS,
   run: async (ctx) => {
-    const count = Number(ctx.options.lines ?? 50);
-    if (!Number.isInteger(count) || count < 0)
-      throw new UsageError(`--lines must be a whole number ≥ 0, got "${ctx.options.lines}"`);
+    const count = lineCount(ctx);
     const file = ctx.paths().logFile;
     emit(ctx, await recentLines(file, count));
     if (ctx.options.follow) await followUntilInterrupted(ctx, file);

@@ -1,6 +1,6 @@
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { type LineFilter, printLog } from "./daemon-logs.ts";
+import { type LineFilter, LOG_OPTIONS, lineCount, printLog } from "./daemon-logs.ts";
 import { defineCommand } from "./spec.ts";
 
 /** Daemon log messages that are a sandbox's host commands (one audit line per call). */
@@ -30,23 +30,11 @@ export const sandboxLogsCommand = defineCommand({
       type: "boolean",
       description: "only the sandbox's host commands (sandbox.host_commands)",
     },
-    follow: {
-      type: "boolean",
-      short: "f",
-      description: "keep printing new lines until interrupted",
-    },
-    lines: {
-      type: "string",
-      short: "n",
-      valueName: "N",
-      description: "how many lines to print first (default 50)",
-    },
+    ...LOG_OPTIONS,
   },
   args: [{ name: "name", description: "sandbox name or id", required: true }],
   run: async (ctx) => {
-    const count = Number(ctx.options.lines ?? 50);
-    if (!Number.isInteger(count) || count < 0)
-      throw new UsageError(`--lines must be a whole number ≥ 0, got "${ctx.options.lines}"`);
+    const count = lineCount(ctx);
     const wanted = ctx.args[0] as string;
     const { sandboxes } = await ctx.daemon((c) => c.call("sandbox.list", {}));
     const found = sandboxes.find((s) => s.name === wanted || s.id === wanted);

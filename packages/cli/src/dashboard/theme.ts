@@ -3,24 +3,14 @@
  * `theme.mode`, `theme.custom.<field>`), resolved to terminal escape sequences.
  */
 
-export const PALETTE_FIELDS = [
-  "current_row_bg",
-  "highlight_row_bg",
-  "current_worktree_fg",
-  "dimmed",
-  "text",
-  "border",
-  "help_border",
-  "help_muted",
-  "header",
-  "keycap",
-  "info",
-  "success",
-  "warning",
-  "danger",
-  "accent",
-] as const;
-export type PaletteField = (typeof PALETTE_FIELDS)[number];
+import {
+  COLOUR_NAMES,
+  PALETTE_ALIASES,
+  PALETTE_FIELDS,
+  type PaletteField,
+} from "@wm/protocol/theme";
+
+export { PALETTE_FIELDS, type PaletteField };
 
 /** Each field as a colour string (a name, `#rrggbb` or 0–255). */
 export type Palette = Readonly<Record<PaletteField, string>>;
@@ -469,31 +459,12 @@ const SCHEMES: Readonly<Record<string, SchemeColours>> = {
 
 export const SCHEME_NAMES: readonly string[] = Object.keys(SCHEMES);
 
-const ALIASES: Readonly<Record<string, PaletteField>> = {
-  bg: "current_row_bg",
-  fg: "text",
-  error: "danger",
-};
+const ALIASES: Readonly<Record<string, PaletteField>> = PALETTE_ALIASES;
 
 /** ANSI colour numbers of the names a colour may use (`light-red`, `dark_gray`, `grey` too). */
-const NAMED: Readonly<Record<string, number>> = {
-  black: 0,
-  red: 1,
-  green: 2,
-  yellow: 3,
-  blue: 4,
-  magenta: 5,
-  cyan: 6,
-  gray: 7,
-  darkgray: 8,
-  lightred: 9,
-  lightgreen: 10,
-  lightyellow: 11,
-  lightblue: 12,
-  lightmagenta: 13,
-  lightcyan: 14,
-  white: 15,
-};
+const NAMED: Readonly<Record<string, number>> = Object.fromEntries(
+  COLOUR_NAMES.map((name, n) => [name, n]),
+);
 
 /**
  * The SGR parameters that set `colour` as foreground (or background), or undefined when it is

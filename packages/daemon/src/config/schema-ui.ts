@@ -1,59 +1,11 @@
+import { COLOUR_NAMES, PALETTE_ALIASES, PALETTE_FIELDS } from "@wm/protocol/theme";
 import { z } from "zod";
 import { u8, u16 } from "./schema-common.ts";
 
-export const THEME_SCHEMES = [
-  "default",
-  "emberforge",
-  "glacier-signal",
-  "obsidian-pop",
-  "slate-garden",
-  "phosphor-arcade",
-  "lasergrid",
-  "mossfire",
-  "night-sorbet",
-  "graphite-code",
-  "festival-circuit",
-  "teal-drift",
-] as const;
+export { COLOUR_NAMES, THEME_SCHEMES } from "@wm/protocol/theme";
 
-const COLOUR_FIELDS = [
-  "current_row_bg",
-  "highlight_row_bg",
-  "current_worktree_fg",
-  "dimmed",
-  "text",
-  "border",
-  "help_border",
-  "help_muted",
-  "header",
-  "keycap",
-  "info",
-  "success",
-  "warning",
-  "danger",
-  "accent",
-] as const;
-const COLOUR_ALIASES = { bg: "current_row_bg", fg: "text", error: "danger" } as const;
-
-/** The colour names a theme colour may use, as the dashboard draws them (ANSI 0–15). */
-export const COLOUR_NAMES = [
-  "black",
-  "red",
-  "green",
-  "yellow",
-  "blue",
-  "magenta",
-  "cyan",
-  "gray",
-  "darkgray",
-  "lightred",
-  "lightgreen",
-  "lightyellow",
-  "lightblue",
-  "lightmagenta",
-  "lightcyan",
-  "white",
-] as const;
+const COLOUR_FIELDS = PALETTE_FIELDS;
+const COLOUR_ALIASES = PALETTE_ALIASES;
 
 /** A named colour (`light-red`, `dark_gray` and `grey` too), `#rgb`, `#rrggbb`, or 0–255. */
 export function isColour(text: string): boolean {

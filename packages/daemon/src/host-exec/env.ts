@@ -1,21 +1,7 @@
-import { RpcError } from "@wm/protocol";
+import { EXEC_ENV_ALLOWED, RpcError } from "@wm/protocol";
 
 /** Variables a sandbox may send with a host command: terminal and locale only. */
-export const GUEST_ENV_ALLOWED: readonly string[] = [
-  "TERM",
-  "COLORTERM",
-  "LANG",
-  "LC_ALL",
-  "LC_CTYPE",
-  "LC_MESSAGES",
-  "NO_COLOR",
-  "FORCE_COLOR",
-  "CLICOLOR",
-  "CI",
-  "COLUMNS",
-  "LINES",
-  "TZ",
-];
+export const GUEST_ENV_ALLOWED = EXEC_ENV_ALLOWED;
 
 /** Longest value a sandbox may send for one variable, bytes. */
 export const GUEST_ENV_MAX_VALUE = 4096;
