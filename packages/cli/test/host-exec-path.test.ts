@@ -24,7 +24,8 @@ beforeAll(async () => {
     env: { WM_HOST_EXEC_MAX: "2" },
   });
   worktree = bench.repo.worktrees.alpha as string;
-  const client = startSandboxClient(bench.home.env, worktree, "sleep 600");
+  // By full path: `sleep` is a host command here, and the sandbox must not hold one of its slots.
+  const client = startSandboxClient(bench.home.env, worktree, "/bin/sleep 600");
   client.child.unref();
   const s = await waitForRunningSandbox(bench.home.env, (x) => x.name === "alpha");
   container = s.containerId as string;
@@ -124,14 +125,14 @@ describe("limits and the audit trail", () => {
       waiter,
     ]);
     try {
-      await waitFor(() => countHost("^/\\S*sleep 2718$") === 2);
+      await waitFor(() => countSleeps("2718") === 2);
       const r = inside(["/opt/wm/bin/wm", "host-exec", "uname"]);
       expect(r.code).toBe(126);
       expect(r.err).toContain("this sandbox already runs 2 host commands");
     } finally {
       busy.kill("SIGKILL");
-      spawnSync("pkill", ["-f", "^/\\S*sleep 2718$"]);
-      await waitFor(() => countHost("^/\\S*sleep 2718$") === 0);
+      for (const pid of sleepsOf("2718")) process.kill(pid, "SIGKILL");
+      await waitFor(() => countSleeps("2718") === 0);
     }
     expect(inside(["/opt/wm/bin/wm", "host-exec", "uname"]).code).toBe(0);
   });
@@ -163,9 +164,17 @@ describe("limits and the audit trail", () => {
   });
 });
 
-function countHost(pattern: string): number {
-  const r = spawnSync("pgrep", ["-f", pattern], { encoding: "utf8" });
-  return r.stdout.split("\n").filter(Boolean).length;
+/** Host processes named `sleep` (the tool itself, not the in-sandbox client) with this argument. */
+function sleepsOf(arg: string): number[] {
+  const r = spawnSync("pgrep", ["-a", "-x", "sleep"], { encoding: "utf8" });
+  return r.stdout
+    .split("\n")
+    .filter((l) => l.endsWith(` ${arg}`))
+    .map((l) => Number(l.split(" ")[0]));
+}
+
+function countSleeps(arg: string): number {
+  return sleepsOf(arg).length;
 }
 
 async function waitFor(ok: () => boolean): Promise<void> {
