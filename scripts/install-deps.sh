@@ -21,7 +21,7 @@ Installs what is missing of: pnpm 10 (npm install -g), and from Debian's
 packages git, tmux, docker.io, debootstrap, bubblewrap, ca-certificates, zsh, fish
 (the shells whose completion scripts the tests drive).
   --with-podman  also podman, runc, catatonit, uidmap, slirp4netns, fuse-overlayfs
-  --with-qemu    also qemu-system-x86, qemu-utils
+  --with-qemu    also qemu-system-x86, qemu-utils, e2fsprogs (the VM backend and its tests)
   --dry-run      only print what is missing (exit 0 when nothing is)
 EOF
 }
@@ -76,6 +76,7 @@ satisfied() {
     fuse-overlayfs) have fuse-overlayfs ;;
     qemu-system-x86) have qemu-system-x86_64 ;;
     qemu-utils) have qemu-img ;;
+    e2fsprogs) have mke2fs || [[ -x /usr/sbin/mke2fs || -x /sbin/mke2fs ]] ;;
     *) return 1 ;;
   esac
 }
@@ -116,7 +117,7 @@ main() {
     wanted+=(podman runc catatonit uidmap slirp4netns fuse-overlayfs)
   fi
   if [[ "$WITH_QEMU" -eq 1 ]]; then
-    wanted+=(qemu-system-x86 qemu-utils)
+    wanted+=(qemu-system-x86 qemu-utils e2fsprogs)
   fi
 
   local -a missing=()

@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-bash scripts/install-deps.sh --with-podman
+bash scripts/install-deps.sh --with-podman --with-qemu
 bash scripts/start-docker.sh
 bash scripts/build-base-image.sh
 if is_root; then
@@ -16,7 +16,7 @@ if is_root; then
   export CONTAINERS_CONF="${XDG_CONFIG_HOME:-$HOME/.config}/wm/containers.conf"
 fi
 
-for tool in git tmux docker podman; do
+for tool in git tmux docker podman qemu-system-x86_64 qemu-img; do
   have "$tool" || die "$tool is required by the test suite and is still missing after install-deps.sh"
 done
 
