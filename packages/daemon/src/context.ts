@@ -1,9 +1,11 @@
 import type { WmPaths } from "@wm/protocol";
+import type { Backends } from "./backends/backend-set.ts";
 import type { ShownConfigWarnings } from "./config/shown-warnings.ts";
 import type { EventBus } from "./events.ts";
 import type { Logger } from "./log.ts";
 import type { SandboxManager } from "./sandbox/manager.ts";
 import type { WorktreeStore } from "./sandbox/worktree-store.ts";
+import type { WorktreeService } from "./worktrees/service.ts";
 
 export interface DaemonSettings {
   /** 0 = never exit on idle. */
@@ -30,8 +32,12 @@ export interface DaemonContext {
   socketActivated: boolean;
   /** Tells this daemon's containers from another daemon's of the same user (hash of the state dir). */
   readonly homeId: string;
+  /** The container engines and the sandbox backends over them, connected on first use. */
+  readonly backends: Backends;
   /** Set once the daemon is listening. */
   sandboxes: SandboxManager;
+  /** The worktree state and lookups every worktree handler shares; set with `sandboxes`. */
+  worktrees: WorktreeService;
   /** The git facts of each worktree as first met (`worktrees.json`). */
   readonly worktreeRecords: WorktreeStore;
   /** Which config files' warnings commands have printed, as each file was then. */

@@ -5,6 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { PROTOCOL_VERSION, resolvePaths, WM_VERSION, type WmPaths } from "@wm/protocol";
 import { buildApp } from "./app.ts";
+import { Backends } from "./backends/backend-set.ts";
+import { connectBackend } from "./backends/docker/connect.ts";
+import { probeEngineVersion } from "./backends/docker/engine-probe.ts";
 import { ShownConfigWarnings } from "./config/shown-warnings.ts";
 import type { DaemonContext, DaemonSettings } from "./context.ts";
 import { EventBus } from "./events.ts";
@@ -22,7 +25,7 @@ import { acquireStartLock } from "./lifecycle/start-lock.ts";
 import type { Logger } from "./log.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
 import { WorktreeStore } from "./sandbox/worktree-store.ts";
-import { worktreeService } from "./worktrees/service.ts";
+import { startWorktreeService, type WorktreeService } from "./worktrees/service.ts";
 
 /** How long in-flight calls may take to finish once the daemon is asked to stop. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -93,7 +96,12 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     homedir,
     socketActivated: false,
     homeId: createHash("sha256").update(paths.stateDir).digest("hex").slice(0, 12),
+    backends: new Backends({
+      connect: (runtime) => connectBackend(runtime, { env, uid }),
+      probeEngineVersion,
+    }),
     sandboxes: undefined as unknown as SandboxManager,
+    worktrees: undefined as unknown as WorktreeService,
     worktreeRecords: new WorktreeStore(paths.stateDir, log),
     shownConfigWarnings: new ShownConfigWarnings(paths.stateDir, log),
     liveSandboxes: () => context.sandboxes.liveCount(),
@@ -103,9 +111,9 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     },
   };
 
-  context.sandboxes = new SandboxManager(context);
+  context.sandboxes = new SandboxManager(context, context.backends);
   // Mirrors sandboxed agents' status into their tmux windows from the start.
-  worktreeService(context);
+  context.worktrees = startWorktreeService(context);
   const inheritedFd = inheritedListenFd(env, pid);
   await ensureOwnerOnlyDir(paths.runtimeDir, { uid });
   await ensureOwnerOnlyDir(paths.stateDir, { uid, tightenMode: true });

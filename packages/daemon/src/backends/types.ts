@@ -80,15 +80,24 @@ export interface BuildProgress {
   error?: string;
 }
 
-/**
- * A container engine. Docker and Podman (through its Docker-compatible API) implement it;
- * the daemon never talks to an engine any other way.
- */
-export interface ContainerBackend {
+export interface EngineVersion {
+  /** Server component name as the engine reports it, e.g. "Engine" or "Podman Engine". */
+  name: string;
+  version: string;
+  apiVersion: string;
+}
+
+/** The engine itself: which one, its version, and the OCI runtimes it knows. */
+export interface EngineClient {
   readonly runtime: RuntimeName;
   version(): Promise<string>;
   /** The names of the OCI runtimes the engine knows (its `/info` `Runtimes`). */
   runtimes(): Promise<string[]>;
+}
+
+/** Containers of one engine, by id. */
+export interface ContainerClient {
+  readonly runtime: RuntimeName;
   create(spec: ContainerSpec): Promise<string>;
   start(id: string): Promise<void>;
   /** Attach before start to miss no output. */
@@ -97,12 +106,21 @@ export interface ContainerBackend {
   wait(id: string): Promise<number>;
   /** Send a signal (e.g. "SIGINT") to the container's init, which passes it on. */
   kill(id: string, signal: string): Promise<void>;
-  /** The gateway address of the engine's default bridge network (where a TCP endpoint listens). */
-  bridgeGateway(): Promise<string | undefined>;
   stop(id: string, timeoutSeconds?: number): Promise<void>;
   remove(id: string): Promise<void>;
   inspect(id: string): Promise<ContainerInfo | undefined>;
   listByLabels(labels: Readonly<Record<string, string>>): Promise<ContainerInfo[]>;
+  /** Run a command in a running container and collect its output. */
+  exec(
+    id: string,
+    cmd: readonly string[],
+    opts?: { user?: string },
+  ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+/** Images of one engine, by name. */
+export interface ImageClient {
+  readonly runtime: RuntimeName;
   inspectImage(name: string): Promise<ImageInfo | undefined>;
   /** Build from a tar stream (Dockerfile at its root), reporting each line of progress. */
   buildImage(
@@ -113,10 +131,18 @@ export interface ContainerBackend {
       onProgress(p: BuildProgress): void;
     },
   ): Promise<void>;
-  /** Run a command in a running container and collect its output. */
-  exec(
-    id: string,
-    cmd: readonly string[],
-    opts?: { user?: string },
-  ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
+
+/** The engine's networks, as far as a sandbox needs them. */
+export interface NetworkClient {
+  readonly runtime: RuntimeName;
+  /** The gateway address of the engine's default bridge network (where a TCP endpoint listens). */
+  bridgeGateway(): Promise<string | undefined>;
+}
+
+/**
+ * A container engine over one connection. Docker and Podman (through its Docker-compatible
+ * API) implement it; the daemon never talks to an engine any other way. Code that needs one
+ * part asks for that client only (image code an {@link ImageClient}).
+ */
+export type ContainerEngine = EngineClient & ContainerClient & ImageClient & NetworkClient;

@@ -1,7 +1,6 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import Docker from "dockerode";
-import type { EngineProbe, PathExists, Which } from "./types.ts";
+import type { PathExists, Which } from "./types.ts";
 
 const SYSTEM_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
@@ -37,23 +36,4 @@ export const pathExists: PathExists = async (p) => {
   } catch {
     return false;
   }
-};
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-export const dockerodeEngineVersion: EngineProbe = async (socketPath, timeoutMs) => {
-  const docker = new Docker({ socketPath, host: undefined, timeout: timeoutMs });
-  const v = await withDeadline(docker.version(), timeoutMs, `the API at ${socketPath}`);
-  const server = v.Components?.find((c) => /engine/i.test(c.Name)) ?? v.Components?.[0];
-  return {
-    name: server?.Name ?? "Engine",
-    version: server?.Version ?? (v as { Version?: string }).Version ?? "unknown",
-    apiVersion: v.ApiVersion,
-  };
 };

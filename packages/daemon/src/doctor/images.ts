@@ -1,11 +1,11 @@
 import type { DoctorCheck } from "@wm/protocol";
-import type { ContainerBackend } from "../backends/types.ts";
+import type { ImageClient } from "../backends/types.ts";
 import { checkImage } from "../images/check-image.ts";
 import { DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
 
 /** The base image and the configured sandbox image on a runtime that answered. */
 export async function imageChecks(
-  backend: ContainerBackend,
+  backend: ImageClient,
   sandboxImage: string,
 ): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];

@@ -1,6 +1,6 @@
 import type { DoctorCheck } from "@wm/protocol";
 import { checkDocker, checkPodman, preferEither } from "./container-runtimes.ts";
-import { createWhich, dockerodeEngineVersion, pathExists } from "./host-probes.ts";
+import { createWhich, pathExists } from "./host-probes.ts";
 import { checkQemu } from "./qemu.ts";
 import { COMMAND_TIMEOUT_MS, execNoShell } from "./run-version.ts";
 import { checkBubblewrap, checkDebootstrap, checkGit, checkTmux } from "./tools.ts";
@@ -20,7 +20,7 @@ function resolveContext(opts: DoctorOptions): DoctorContext {
     timeoutMs: Math.min(opts.timeoutMs ?? COMMAND_TIMEOUT_MS, COMMAND_TIMEOUT_MS),
     which: opts.which ?? createWhich(opts.env),
     exec: opts.exec ?? execNoShell,
-    engineVersion: opts.engineVersion ?? dockerodeEngineVersion,
+    engineVersion: opts.engineVersion,
     pathExists: opts.pathExists ?? pathExists,
   };
 }

@@ -1,3 +1,5 @@
+import type { EngineVersion } from "../backends/types.ts";
+
 export interface ExecResult {
   /** Exit code; null when the process did not exit on its own. */
   code: number | null;
@@ -17,12 +19,7 @@ export type Exec = (
 /** Absolute path of an executable found on PATH, or undefined. */
 export type Which = (command: string) => Promise<string | undefined>;
 
-export interface EngineVersion {
-  /** Server component name as the engine reports it, e.g. "Engine" or "Podman Engine". */
-  name: string;
-  version: string;
-  apiVersion: string;
-}
+export type { EngineVersion };
 
 /** Asks a Docker-compatible API on a Unix socket for its version. Rejects when it does not answer. */
 export type EngineProbe = (socketPath: string, timeoutMs: number) => Promise<EngineVersion>;
@@ -37,6 +34,8 @@ export interface DoctorProbes {
 }
 
 export interface DoctorOptions extends Partial<DoctorProbes> {
+  /** How an engine's API is asked for its version: the backends' probe, or a fake. */
+  engineVersion: EngineProbe;
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
   /** `process.arch` style: "x64", "arm64", … */

@@ -7,7 +7,6 @@ import { addWorktree } from "../worktrees/add.ts";
 import { mergeWorktree } from "../worktrees/merge.ts";
 import { assertBranchName } from "../worktrees/names.ts";
 import { requireRepo } from "../worktrees/repo.ts";
-import { worktreeService } from "../worktrees/service.ts";
 import type { WorktreeEntry } from "../worktrees/state-store.ts";
 
 /** The caller's own sandbox record and, when wm created its worktree, that worktree's entry. */
@@ -15,7 +14,7 @@ async function own(call: CallContext) {
   if (!call.sandbox) throw new RpcError("Refused", "this method is served to sandboxes only");
   const record = call.daemon.sandboxes.get(call.sandbox.id);
   if (!record) throw new RpcError("NotFound", `sandbox ${call.sandbox.id} no longer exists`);
-  const svc = worktreeService(call.daemon);
+  const svc = call.daemon.worktrees;
   const entry = (await svc.state.all()).find((e) => e.path === record.worktree);
   /** The main worktree comes from the daemon's record of the git dirs, never from the worktree. */
   const repoRoot = entry?.repo ?? path.dirname(record.git.commonDir);

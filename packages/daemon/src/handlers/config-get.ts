@@ -3,18 +3,18 @@ import path from "node:path";
 import { RpcError } from "@wm/protocol";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { notPlannedReason } from "../config/key-policy.ts";
+import type { DaemonContext } from "../context.ts";
 import type { Handler } from "../rpc/dispatch.ts";
 import { isInside } from "../worktrees/repo.ts";
-import { worktreeService } from "../worktrees/service.ts";
 
 /**
  * Inside a linked worktree wm has a record of, the recorded worktree and main worktree frame
  * the lookup (a `.git` planted further down is ignored); elsewhere the config loader finds them
  * from git's files, where an enclosing linked worktree also wins over a nested `.git`.
  */
-export async function recordedRoots(daemon: Parameters<typeof worktreeService>[0], cwd: string) {
+export async function recordedRoots(daemon: DaemonContext, cwd: string) {
   const real = await realpath(cwd).catch(() => path.resolve(cwd));
-  const record = (await worktreeService(daemon).known())
+  const record = (await daemon.worktrees.known())
     .filter((k) => isInside(real, k.path))
     .sort((a, b) => b.path.length - a.path.length)[0];
   return record?.repo ? { repoRoot: record.path, mainWorktreeRoot: record.repo } : {};

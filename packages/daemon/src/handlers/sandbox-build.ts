@@ -1,9 +1,10 @@
 import { BUILD_PROGRESS_NOTIFICATION, RpcError } from "@wm/protocol";
 import { ConfigError, loadConfig } from "../config/index.ts";
 import { buildSandboxImage } from "../images/build-sandbox-image.ts";
-import { agentNameOf, DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
+import { DEFAULT_BASE_IMAGE } from "../images/image-labels.ts";
 import { buildOfflineBase } from "../images/offline-base.ts";
 import type { Handler } from "../rpc/dispatch.ts";
+import { imageChoice } from "../sandbox/launch-plan.ts";
 
 export const sandboxBuild: Handler<"sandbox.build"> = async (params, call) => {
   const { daemon, notify } = call;
@@ -26,15 +27,13 @@ export const sandboxBuild: Handler<"sandbox.build"> = async (params, call) => {
       throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
     throw err;
   }
-  const runtime =
-    params.runtime ?? (config.sandbox.container.runtime === "podman" ? "podman" : "docker");
-  const agent = agentNameOf(params.agent ?? config.agent);
-  const backend = daemon.sandboxes.backend(runtime);
+  const { runtime, agent } = imageChoice(config, { agent: params.agent, runtime: params.runtime });
+  const images = daemon.backends.engine(runtime);
   daemon.log.info({ agent, runtime }, "building sandbox image");
   const progress = (line: string) => notify(BUILD_PROGRESS_NOTIFICATION, { line });
-  if (params.withBase && !(await backend.inspectImage(DEFAULT_BASE_IMAGE))) {
+  if (params.withBase && !(await images.inspectImage(DEFAULT_BASE_IMAGE))) {
     try {
-      await buildOfflineBase(runtime, daemon.env, progress);
+      await buildOfflineBase(images, daemon.env, progress);
     } catch (err) {
       throw new RpcError(
         "Unavailable",
@@ -44,7 +43,7 @@ export const sandboxBuild: Handler<"sandbox.build"> = async (params, call) => {
   }
   try {
     const built = await buildSandboxImage({
-      backend,
+      backend: images,
       agent,
       env: daemon.env,
       homedir: daemon.homedir,

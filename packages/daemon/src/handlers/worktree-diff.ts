@@ -1,9 +1,8 @@
 import type { Handler } from "../rpc/dispatch.ts";
 import { filePatch, worktreeChanges } from "../worktrees/diff-files.ts";
-import { worktreeService } from "../worktrees/service.ts";
 
 export const worktreeDiff: Handler<"worktree.diff"> = async (params, { daemon }) => {
-  const svc = worktreeService(daemon);
+  const svc = daemon.worktrees;
   const entry = await svc.find(params.cwd, params.name);
   const changes = await worktreeChanges(svc, entry);
   const patch = params.path ? await filePatch(svc, entry, changes, params.path) : null;

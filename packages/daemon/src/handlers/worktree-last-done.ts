@@ -1,12 +1,11 @@
 import { RpcError } from "@wm/protocol";
 import type { Handler } from "../rpc/dispatch.ts";
 import { selectWindow } from "../worktrees/select-window.ts";
-import { worktreeService } from "../worktrees/service.ts";
 import { listWorktrees } from "../worktrees/status.ts";
 
 /** Selects the window of the agent whose `done` is the most recent (statusAt), among open ones. */
 export const worktreeLastDone: Handler<"worktree.lastDone"> = async (params, { daemon }) => {
-  const svc = worktreeService(daemon);
+  const svc = daemon.worktrees;
   const { entries } = await listWorktrees(svc, params);
   const done = entries
     .filter((e) => e.status === "done" && e.statusAt !== null && e.tmux)

@@ -2,11 +2,10 @@ import { RpcError } from "@wm/protocol";
 import type { Handler } from "../rpc/dispatch.ts";
 import { goneBranches } from "../worktrees/git-info.ts";
 import { mainGit } from "../worktrees/repo.ts";
-import { worktreeService } from "../worktrees/service.ts";
 import { listWorktrees } from "../worktrees/status.ts";
 
 export const worktreeList: Handler<"worktree.list"> = async (params, { daemon }) => {
-  const svc = worktreeService(daemon);
+  const svc = daemon.worktrees;
   if (params.gone && (params.all || !params.cwd))
     throw new RpcError(
       "InvalidParams",

@@ -1,9 +1,8 @@
 import type { Handler } from "../rpc/dispatch.ts";
 import { captureAgent, sendKeysToAgent, sendToAgent } from "../worktrees/agent-pane.ts";
-import { worktreeService } from "../worktrees/service.ts";
 
 export const worktreeSend: Handler<"worktree.send"> = async (params, { daemon }) => {
-  const svc = worktreeService(daemon);
+  const svc = daemon.worktrees;
   const entry = await svc.find(params.cwd, params.name);
   const pane = params.keys
     ? await sendKeysToAgent(svc, entry, params.keys)
@@ -12,7 +11,7 @@ export const worktreeSend: Handler<"worktree.send"> = async (params, { daemon })
 };
 
 export const worktreeCapture: Handler<"worktree.capture"> = async (params, { daemon }) => {
-  const svc = worktreeService(daemon);
+  const svc = daemon.worktrees;
   const entry = await svc.find(params.cwd, params.name);
   return { handle: entry.handle, ...(await captureAgent(svc, entry, params.lines)) };
 };

@@ -1,9 +1,8 @@
 import type { Handler } from "../rpc/dispatch.ts";
-import { worktreeService } from "../worktrees/service.ts";
 import { listWorktrees } from "../worktrees/status.ts";
 
 export const worktreeStatus: Handler<"worktree.status"> = async (params, { daemon }) => {
-  const svc = worktreeService(daemon);
+  const svc = daemon.worktrees;
   const listed = await listWorktrees(svc, params);
   return {
     current: listed.current?.handle ?? null,

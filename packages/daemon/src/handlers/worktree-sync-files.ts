@@ -2,11 +2,10 @@ import { existsSync } from "node:fs";
 import { RpcError } from "@wm/protocol";
 import type { Handler } from "../rpc/dispatch.ts";
 import { applyFileOps } from "../worktrees/file-ops.ts";
-import { worktreeService } from "../worktrees/service.ts";
 
 /** `files.copy` / `files.symlink` of the repository's config, applied again as `wm add` does. */
 export const worktreeSyncFiles: Handler<"worktree.syncFiles"> = async (params, { daemon }) => {
-  const svc = worktreeService(daemon);
+  const svc = daemon.worktrees;
   let entries: Awaited<ReturnType<typeof svc.entries>>;
   if (params.all) {
     if (params.name !== undefined)

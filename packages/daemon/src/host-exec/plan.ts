@@ -7,7 +7,6 @@ import type { DaemonContext } from "../context.ts";
 import { createWhich } from "../doctor/host-probes.ts";
 import { gitLayoutMounts, type WorktreeRecord } from "../sandbox/git-layout.ts";
 import { gitShadowFor } from "../sandbox/git-shadow.ts";
-import { worktreeService } from "../worktrees/service.ts";
 import { checkCommandName, resolveHostCwd } from "./cwd.ts";
 import { checkGuestEnv, hostExecEnvWithDropped } from "./env.ts";
 import { bwrapArgs } from "./fence.ts";
@@ -206,7 +205,7 @@ export async function planHostExec(
   const gitMounts = (
     await gitLayoutMounts(worktree, gitShadowFor(daemon.paths.stateDir, worktree))
   ).filter((m) => m.source !== record.worktree || m.target !== record.worktree);
-  const known = await worktreeService(daemon).known();
+  const known = await daemon.worktrees.known();
   const hide = new Set<string>([
     path.dirname(record.git.commonDir),
     ...known.map((k) => k.path),

@@ -2,7 +2,7 @@ import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BuildProgress, ContainerBackend } from "../backends/types.ts";
+import type { BuildProgress, ImageClient } from "../backends/types.ts";
 import { type AgentName, assertKnownAgent } from "./agents.ts";
 import { agentCacheDir, extractClaudeBinary, fetchClaudePackage } from "./claude-package.ts";
 import { renderDockerfile } from "./dockerfile.ts";
@@ -19,7 +19,7 @@ import { type ContextEntry, packContext } from "./tar-pack.ts";
 type Env = Readonly<Record<string, string | undefined>>;
 
 export interface BuildSandboxImageOptions {
-  backend: ContainerBackend;
+  backend: ImageClient;
   agent: string;
   /** Image to build FROM; wm-base:bookworm by default. */
   base?: string | undefined;

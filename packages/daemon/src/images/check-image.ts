@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION } from "@wm/protocol";
-import type { ContainerBackend, ImageInfo } from "../backends/types.ts";
+import type { ImageClient, ImageInfo } from "../backends/types.ts";
 import { baseImageFix, sandboxBuildFix } from "./fixes.ts";
 import {
   agentOfImageName,
@@ -41,7 +41,7 @@ function describe(name: string, img: ImageInfo): string {
   return `${name} (${parts.join(", ")}; built ${img.created})`;
 }
 
-async function checkBase(backend: ContainerBackend, name: string): Promise<ImageCheck> {
+async function checkBase(backend: ImageClient, name: string): Promise<ImageCheck> {
   const img = await backend.inspectImage(name);
   const fix = baseImageFix(backend.runtime, name);
   if (!img) return { state: "missing", detail: `base image ${name} does not exist`, fix };
@@ -57,7 +57,7 @@ async function checkBase(backend: ContainerBackend, name: string): Promise<Image
 }
 
 async function checkSandbox(
-  backend: ContainerBackend,
+  backend: ImageClient,
   name: string,
   agent: string,
   base: string,
@@ -80,7 +80,7 @@ async function checkSandbox(
 }
 
 /** A custom image (`sandbox.image`) only has to exist; missing or old wm labels are a warning. */
-async function checkCustom(backend: ContainerBackend, name: string): Promise<ImageCheck> {
+async function checkCustom(backend: ImageClient, name: string): Promise<ImageCheck> {
   const img = await backend.inspectImage(name);
   if (!img) {
     return {
@@ -110,7 +110,7 @@ async function checkCustom(backend: ContainerBackend, name: string): Promise<Ima
  * against this wm's image version and protocol, anything else as a user's custom image.
  */
 export async function checkImage(
-  backend: ContainerBackend,
+  backend: ImageClient,
   name: string,
   opts: { base?: string } = {},
 ): Promise<ImageCheck> {

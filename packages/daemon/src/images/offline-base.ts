@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RuntimeName } from "../backends/types.ts";
+import type { ImageClient } from "../backends/types.ts";
 
 /** scripts/build-base-image.sh of this installation (beside dist/, or up from the sources). */
 export function baseImageScript(): string | undefined {
@@ -16,14 +16,16 @@ export function baseImageScript(): string | undefined {
 }
 
 /**
- * The offline base: debootstrap from Debian's packages, then import (no registry). Needs root
- * for debootstrap; output is reported line by line. Skips the work when the base is current.
+ * The offline base in `images`' engine: debootstrap from Debian's packages, then import (no
+ * registry). Needs root for debootstrap; output is reported line by line. Skips the work when
+ * the base is current. (The script still imports with the engine's own CLI.)
  */
 export function buildOfflineBase(
-  runtime: RuntimeName,
+  images: Pick<ImageClient, "runtime">,
   env: Readonly<Record<string, string | undefined>>,
   onLine: (line: string) => void,
 ): Promise<void> {
+  const { runtime } = images;
   const script = baseImageScript();
   if (!script)
     return Promise.reject(

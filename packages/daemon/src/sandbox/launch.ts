@@ -1,139 +1,75 @@
 import { promises as fs } from "node:fs";
-import { CLIENT_ENV_ALLOWED, PROTOCOL_VERSION, RpcError, WM_VERSION } from "@wm/protocol";
-import type { ContainerBackend, ContainerSpec, MountSpec, RuntimeName } from "../backends/types.ts";
-import type { WmConfig } from "../config/index.ts";
+import type { SandboxBackend, SandboxLaunch } from "../backends/sandbox-backend.ts";
+import type { MountSpec } from "../backends/types.ts";
 import type { DaemonContext } from "../context.ts";
 import {
   hostCommandsProfileMount,
   pathWithHostCommands,
   writeHostCommandWrappers,
 } from "../host-exec/wrappers.ts";
-import { checkImage } from "../images/check-image.ts";
-import { claudeCredentialMounts, GUEST_HOME } from "./credentials.ts";
+import { claudeCredentialMounts } from "./credentials.ts";
 import { resolveExtraMounts } from "./extra-mounts.ts";
 import { gitLayoutMounts, type WorktreeRecord } from "./git-layout.ts";
 import type { GitShadow } from "./git-shadow.ts";
-import { parseBytes } from "./limits.ts";
-import { recordLabels } from "./record-labels.ts";
+import type { LaunchPlan } from "./launch-plan.ts";
 import { findShimBundle, type ShimRuntimes } from "./shim-runtime.ts";
 
-/** Labels that mark a container as this daemon's (`wm.home` tells apart daemons of one user). */
-export function ownLabels(daemon: DaemonContext): Record<string, string> {
-  return { "wm.owner": String(process.getuid?.() ?? 0), "wm.home": daemon.homeId };
-}
-
-export interface LaunchInput {
-  id: string;
-  /** The sandbox's name in `wm sandbox list`. */
-  name: string;
-  containerName: string;
-  image: string;
+/** What a plan needs from the disk and the daemon to become a launch. */
+export interface LaunchIo {
   worktree: WorktreeRecord;
-  owner: { uid: number; gid: number };
-  command: string[];
-  tty: boolean;
-  interactive: boolean;
-  clientEnv: Readonly<Record<string, string>>;
+  /** The guest endpoint's directory, mounted into the sandbox. */
   endpointMount: MountSpec;
-  /** A TCP endpoint's address and token hash, carried in the labels for a rebuild. */
-  tcp?: { host: string; port: number; tokenHash: string } | undefined;
   /** The worktree's private git area, prepared for this sandbox. */
   gitShadow: GitShadow;
   /** The daemon's shim runtimes, built once per shim and node. */
   shimRuntimes: ShimRuntimes;
-  config: WmConfig;
+  /** Asked for the image's PATH when host commands get wrappers. */
+  backend: SandboxBackend;
 }
 
-/** The environment a sandbox gets: fixed wm variables, the client's terminal, passthrough by name. */
-export function sandboxEnv(
-  input: LaunchInput,
-  daemonEnv: Readonly<Record<string, string | undefined>>,
-) {
-  const env: Record<string, string> = {
-    WM_SANDBOX_GUEST: "1",
-    WM_SANDBOX_ID: input.id,
-    WM_WORKTREE: input.worktree.worktreePath,
-    HOME: GUEST_HOME,
-  };
-  for (const name of CLIENT_ENV_ALLOWED) {
-    const v = input.clientEnv[name];
-    if (v !== undefined) env[name] = v;
-  }
-  for (const name of input.config.sandbox.env_passthrough) {
-    const v = input.clientEnv[name] ?? daemonEnv[name];
-    if (v !== undefined) env[name] = v;
-  }
-  for (const [name, value] of Object.entries(input.config.sandbox.env ?? {}))
-    env[name] = String(value);
-  return env;
-}
-
-export async function buildContainerSpec(
+/**
+ * A launch plan made real: the shim runtime prepared, every mount found on disk (git layout,
+ * shim, endpoint, credentials, extra mounts), host-command wrappers written and put on PATH.
+ */
+export async function resolveLaunch(
   daemon: DaemonContext,
-  input: LaunchInput,
-): Promise<ContainerSpec> {
-  const shim = await input.shimRuntimes.prepare({
+  plan: LaunchPlan,
+  io: LaunchIo,
+): Promise<SandboxLaunch> {
+  const shim = await io.shimRuntimes.prepare({
     stateDir: daemon.paths.stateDir,
     shimBundle: findShimBundle(daemon.env),
   });
-  const wt = input.worktree.worktreePath;
   const mounts: MountSpec[] = [
-    ...(await gitLayoutMounts(input.worktree, input.gitShadow)),
+    ...(await gitLayoutMounts(io.worktree, io.gitShadow)),
     ...shim.mounts,
-    input.endpointMount,
-    ...(await claudeCredentialMounts(daemon.homedir, input.owner)),
-    ...(await resolveExtraMounts(input.config.sandbox.extra_mounts, {
+    io.endpointMount,
+    ...(await claudeCredentialMounts(daemon.homedir, plan.user)),
+    ...(await resolveExtraMounts(plan.extraMounts, {
       homedir: daemon.homedir,
-      worktree: input.worktree,
+      worktree: io.worktree,
       paths: daemon.paths,
     })),
   ];
-  const env = sandboxEnv(input, daemon.env);
-  const hostCommands = input.config.sandbox.host_commands;
-  if (hostCommands.length > 0) {
-    const endpointDir = input.endpointMount.source;
-    await writeHostCommandWrappers(endpointDir, hostCommands);
+  const env = { ...plan.env };
+  if (plan.hostCommands.length > 0) {
+    const endpointDir = io.endpointMount.source;
+    await writeHostCommandWrappers(endpointDir, plan.hostCommands);
     mounts.push(hostCommandsProfileMount(endpointDir));
-    const image = await daemon.sandboxes
-      .backend(runtimeFor(input.config))
-      .inspectImage(input.image);
-    env.PATH = pathWithHostCommands(image?.env);
+    env.PATH = pathWithHostCommands(await io.backend.imageEnv(plan.image));
   }
-  const container = input.config.sandbox.container;
   return {
-    name: input.containerName,
-    image: input.image,
-    user: `${input.owner.uid}:${input.owner.gid}`,
-    workdir: wt,
-    cmd: input.command,
+    name: plan.name,
+    image: plan.image,
+    user: plan.user,
+    workdir: plan.workdir,
+    command: plan.command,
     env,
     mounts,
-    labels: {
-      ...ownLabels(daemon),
-      ...recordLabels({
-        id: input.id,
-        name: input.name,
-        worktree: wt,
-        git: {
-          commonDir: input.worktree.commonDir,
-          adminDir: input.worktree.adminDir,
-          branch: input.worktree.branch ?? null,
-        },
-        user: `${input.owner.uid}:${input.owner.gid}`,
-        tty: input.tty,
-        transport: input.config.sandbox.rpc_transport,
-        tcp: input.tcp,
-      }),
-      "wm.version": WM_VERSION,
-      "wm.protocol": String(PROTOCOL_VERSION),
-    },
-    tty: input.tty,
-    openStdin: input.interactive,
-    pidsLimit: container.pids_limit,
-    memoryBytes: container.memory ? parseBytes(container.memory) : undefined,
-    cpus: container.cpus,
-    // Only a runtime the engine named when asked (sandbox/settings-check.ts) gets here.
-    ociRuntime: container.oci_runtime,
+    labels: plan.labels,
+    terminal: plan.terminal,
+    limits: plan.limits,
+    ociRuntime: plan.ociRuntime,
   };
 }
 
@@ -141,24 +77,4 @@ export async function buildContainerSpec(
 export async function worktreeOwner(worktree: string): Promise<{ uid: number; gid: number }> {
   const st = await fs.stat(worktree);
   return { uid: st.uid, gid: st.gid };
-}
-
-/** The container engine a sandbox of `config` runs on. */
-export function runtimeFor(config: WmConfig): RuntimeName {
-  return config.sandbox.container.runtime === "podman" ? "podman" : "docker";
-}
-
-export async function requireImage(backend: ContainerBackend, image: string): Promise<void> {
-  const check = await checkImage(backend, image);
-  if (check.state === "missing" || check.state === "stale") {
-    throw new RpcError(
-      "Unavailable",
-      `${check.detail}; ${check.state === "stale" ? "rebuild" : "build"} it with \`${check.fix}\``,
-      {
-        image,
-        state: check.state,
-        fix: check.fix,
-      },
-    );
-  }
 }

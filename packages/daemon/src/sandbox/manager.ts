@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { type AgentStatus, RpcError, type SandboxSummary, StreamChannel } from "@wm/protocol";
-import { connectBackend } from "../backends/docker/connect.ts";
-import type { ContainerBackend, ContainerInfo, RuntimeName } from "../backends/types.ts";
+import type { Backends } from "../backends/backend-set.ts";
+import type { SandboxBackend, SandboxInfo } from "../backends/sandbox-backend.ts";
+import type { RuntimeName } from "../backends/types.ts";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
-import { sandboxImageFor } from "../images/image-labels.ts";
-import { worktreeService } from "../worktrees/service.ts";
 import { MountRefusedError } from "./extra-mounts.ts";
 import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
 import { GitShadows } from "./git-shadows.ts";
@@ -17,13 +16,9 @@ import {
   openGuestEndpoint,
   removeGuestEndpoint,
 } from "./guest-endpoint.ts";
-import {
-  buildContainerSpec,
-  ownLabels,
-  requireImage,
-  runtimeFor,
-  worktreeOwner,
-} from "./launch.ts";
+import { resolveLaunch, worktreeOwner } from "./launch.ts";
+import { imageChoice, launchPlan, ownLabels } from "./launch-plan.ts";
+import { removeOrphans, type Unrecorded, unrecordedSandboxes } from "./orphans.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
 import { recordFromLabels } from "./record-labels.ts";
 import { SandboxRegistry } from "./registry.ts";
@@ -44,31 +39,19 @@ export interface RunRequest {
 
 const LIVE = new Set(["creating", "running"]);
 
-/**
- * The engine creates the TTY at 0x0 and resizes it only once the command runs; set the
- * client's size first so the command's first look at its terminal is right.
- */
-function withTerminalSize(command: string[], size: { rows: number; cols: number }): string[] {
-  return [
-    "/bin/sh",
-    "-c",
-    'stty rows "$0" cols "$1" 2>/dev/null; shift; exec "$@"',
-    String(size.rows),
-    String(size.cols),
-    ...command,
-  ];
-}
-
 /** Sandboxes adopted at once after a restart (each is a few engine calls). */
 const RECONCILE_BATCH = 16;
 
-/** Owns every sandbox: creates, attaches, watches, stops, and reconciles after a restart. */
+/**
+ * Owns every sandbox: creates, attaches, watches, stops, and reconciles after a restart. It
+ * reaches sandboxes through a {@link SandboxBackend} only, never an engine's own API.
+ */
 export class SandboxManager {
   readonly registry: SandboxRegistry;
   readonly #worktrees: WorktreeStore;
   readonly #sessions = new Map<string, TerminalSession>();
   readonly #endpoints = new Map<string, GuestEndpoint>();
-  readonly #backends = new Map<RuntimeName, ContainerBackend>();
+  readonly #backends: Backends;
   readonly gitShadows: GitShadows;
   readonly #shimRuntimes = new ShimRuntimes();
   /** Settles when {@link reconcile} has run; calls that need the registry wait for it. */
@@ -82,21 +65,22 @@ export class SandboxManager {
     return this.#reconciled;
   }
 
-  constructor(private readonly daemon: DaemonContext) {
+  constructor(
+    private readonly daemon: DaemonContext,
+    backends: Backends,
+  ) {
     this.registry = new SandboxRegistry(daemon.paths.stateDir, daemon.log);
     this.#worktrees = daemon.worktreeRecords;
     this.gitShadows = new GitShadows(daemon.paths.stateDir, daemon.env, daemon.log);
+    this.#backends = backends;
   }
 
-  backend(runtime: RuntimeName): ContainerBackend {
-    const existing = this.#backends.get(runtime);
-    if (existing) return existing;
-    const created: ContainerBackend = connectBackend(runtime, {
-      env: this.daemon.env,
-      uid: process.getuid?.() ?? 0,
-    });
-    this.#backends.set(runtime, created);
-    return created;
+  backend(runtime: RuntimeName): SandboxBackend {
+    return this.#backends.sandbox(runtime);
+  }
+
+  #ownLabels(): Record<string, string> {
+    return ownLabels({ uid: process.getuid?.() ?? 0, homeId: this.daemon.homeId });
   }
 
   get(id: string): SandboxRecord | undefined {
@@ -117,12 +101,11 @@ export class SandboxManager {
       this.daemon.events.emit("status", "changed", { sandbox: id, worktree: r.worktree, status });
   }
 
-  async run(req: RunRequest, client: SessionClient): Promise<SandboxSummary> {
-    const { daemon } = this;
-    let worktree: WorktreeRecord;
+  /** The git facts of the worktree a sandbox is asked for, as first met. */
+  async #worktreeOf(asked: string): Promise<WorktreeRecord> {
     try {
-      worktree = await this.#worktrees.get(req.worktree, async (real) => {
-        const entry = (await worktreeService(daemon).state.all()).find((e) => e.path === real);
+      return await this.#worktrees.get(asked, async (real) => {
+        const entry = (await this.daemon.worktrees.state.all()).find((e) => e.path === real);
         return entry
           ? {
               worktreePath: entry.path,
@@ -136,29 +119,36 @@ export class SandboxManager {
       if (err instanceof GitLayoutError || (err as NodeJS.ErrnoException).code === "ENOENT") {
         throw new RpcError(
           "InvalidParams",
-          `${req.worktree}: ${(err as Error).message}; wm sandboxes linked git worktrees (git worktree add / wm add)`,
+          `${asked}: ${(err as Error).message}; wm sandboxes linked git worktrees (git worktree add / wm add)`,
         );
       }
       throw err;
     }
-    let loaded: LoadedConfig;
+  }
+
+  async #configAt(worktree: WorktreeRecord): Promise<LoadedConfig> {
     try {
-      loaded = await loadConfig({
+      return await loadConfig({
         cwd: worktree.worktreePath,
-        env: daemon.env,
-        homedir: daemon.homedir,
+        env: this.daemon.env,
+        homedir: this.daemon.homedir,
       });
     } catch (err) {
       if (err instanceof ConfigError)
         throw new RpcError("ConfigInvalid", err.message, { diagnostics: err.diagnostics });
       throw err;
     }
-    await assertSandboxHonoured(loaded, (r) => this.backend(r));
+  }
+
+  async run(req: RunRequest, client: SessionClient): Promise<SandboxSummary> {
+    const { daemon } = this;
+    const worktree = await this.#worktreeOf(req.worktree);
+    const loaded = await this.#configAt(worktree);
+    await assertSandboxHonoured(loaded, (r) => this.#backends.engine(r));
     const config = loaded.config;
-    const runtime = runtimeFor(config);
+    const { runtime, image } = imageChoice(config, { agent: req.agent });
     const backend = this.backend(runtime);
-    const image = sandboxImageFor(config, req.agent);
-    await requireImage(backend, image);
+    await backend.requireImage(image);
     const owner = await worktreeOwner(worktree.worktreePath);
     const id = `sb-${randomBytes(6).toString("hex")}`;
     const name = this.#uniqueName(path.basename(worktree.worktreePath));
@@ -205,31 +195,39 @@ export class SandboxManager {
       this.#endpoints.set(id, endpoint);
       if (plan.transport === "tcp")
         await this.registry.update(id, { tcpHost: plan.host, tcpPort: endpoint.port });
-      const spec = await buildContainerSpec(daemon, {
-        id,
-        name,
-        containerName: record.containerName,
-        image,
+      const launch = launchPlan(
+        config,
         worktree,
-        owner,
-        command: req.tty && req.size ? withTerminalSize(req.command, req.size) : req.command,
-        tty: req.tty,
-        interactive: req.interactive,
-        clientEnv: req.env,
+        {
+          id,
+          name,
+          engineName: record.containerName,
+          agent: req.agent,
+          owner,
+          command: req.command,
+          tty: req.tty,
+          interactive: req.interactive,
+          size: req.size,
+          clientEnv: req.env,
+          tcp:
+            plan.transport === "tcp" && endpoint.port !== null
+              ? { host: plan.host, port: endpoint.port, tokenHash: plan.tokenHash }
+              : undefined,
+        },
+        { env: daemon.env, ownLabels: this.#ownLabels() },
+      );
+      const resolved = await resolveLaunch(daemon, launch, {
+        worktree,
         endpointMount: endpoint.mount,
-        tcp:
-          plan.transport === "tcp" && endpoint.port !== null
-            ? { host: plan.host, port: endpoint.port, tokenHash: plan.tokenHash }
-            : undefined,
         shimRuntimes: this.#shimRuntimes,
+        backend,
         gitShadow: await this.gitShadows.prepare(id, worktree, owner, () =>
           this.registry
             .all()
             .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state)),
         ),
-        config,
       });
-      const containerId = await backend.create(spec);
+      const containerId = await backend.create(resolved);
       await this.registry.update(id, { containerId });
       const session = new TerminalSession(id);
       this.#sessions.set(id, session);
@@ -283,7 +281,7 @@ export class SandboxManager {
 
   async signal(id: string, signal: string): Promise<void> {
     const r = this.#live(id);
-    if (r.containerId) await this.backend(r.runtime).kill(r.containerId, signal);
+    if (r.containerId) await this.backend(r.runtime).signal(r.containerId, signal);
   }
 
   input(id: string, frame: Buffer): void {
@@ -370,9 +368,9 @@ export class SandboxManager {
    * A live agent is never removed for want of a record.
    */
   async #adoptUnrecorded(): Promise<void> {
-    for (const { runtime, containers } of await this.#unrecorded()) {
-      for (const c of containers) {
-        if (c.state !== "running") continue;
+    for (const { runtime, sandboxes } of await this.#unrecorded()) {
+      for (const c of sandboxes) {
+        if (!c.running) continue;
         const record = recordFromLabels(c, runtime);
         if (!record || this.registry.get(record.id)) {
           this.daemon.log.warn(
@@ -405,9 +403,9 @@ export class SandboxManager {
       if (r.state !== "exited") await this.#cleanup(r.id, { removeRecord: true });
       return;
     }
-    if (info.state !== "running") {
-      const exitCode = info.exitCode ?? (await backend.wait(info.id));
-      await backend.remove(info.id).catch(() => undefined);
+    if (!info.running) {
+      const exitCode = info.exitCode ?? (await backend.wait(info.handle));
+      await backend.remove(info.handle).catch(() => undefined);
       await removeGuestEndpoint(this.daemon, r.id);
       await this.registry.update(r.id, { state: "exited", exitCode });
       return;
@@ -422,13 +420,13 @@ export class SandboxManager {
     if (plan.transport === "tcp") admitContainer(endpoint, info);
     this.#sessions.set(r.id, new TerminalSession(r.id));
     this.gitShadows.running(r.id, { worktreePath: r.worktree, ...r.git });
-    (await this.#connectStreams(backend, r.id, info.id, r.tty, true))();
+    (await this.#connectStreams(backend, r.id, info.handle, r.tty, true))();
     await this.registry.update(r.id, { state: "running" });
     this.daemon.log.info({ sandbox: r.id }, "adopted running sandbox");
   }
 
   async #connectStreams(
-    backend: ContainerBackend,
+    backend: SandboxBackend,
     id: string,
     containerId: string,
     tty: boolean,
@@ -503,32 +501,15 @@ export class SandboxManager {
 
   /** Containers of ours that no record explains; `keepRunning` spares live ones (at start). */
   async #removeOrphans(opts: { keepRunning: boolean }): Promise<string[]> {
-    const removed: string[] = [];
-    for (const { runtime, containers } of await this.#unrecorded()) {
-      for (const c of containers) {
-        if (opts.keepRunning && c.state === "running") continue;
-        await this.backend(runtime)
-          .remove(c.id)
-          .catch(() => undefined);
-        removed.push(c.name);
-      }
-    }
-    if (removed.length > 0)
-      this.daemon.log.info({ removed }, "removed containers no record explains");
-    return removed;
+    return removeOrphans(this.#backends, await this.#unrecorded(), {
+      ...opts,
+      log: this.daemon.log,
+    });
   }
 
-  /** Containers labelled as this daemon's that no record explains, per engine that answers. */
-  async #unrecorded(): Promise<{ runtime: RuntimeName; containers: ContainerInfo[] }[]> {
-    const known = new Set(this.registry.all().map((r) => r.containerId));
-    const out: { runtime: RuntimeName; containers: ContainerInfo[] }[] = [];
-    for (const runtime of new Set<RuntimeName>(["docker", ...this.#backends.keys()])) {
-      const listed = await this.backend(runtime)
-        .listByLabels(ownLabels(this.daemon))
-        .catch(() => undefined);
-      if (listed) out.push({ runtime, containers: listed.filter((c) => !known.has(c.id)) });
-    }
-    return out;
+  #unrecorded(): Promise<Unrecorded[]> {
+    const recorded = new Set(this.registry.all().map((r) => r.containerId));
+    return unrecordedSandboxes(this.#backends, this.#ownLabels(), recorded);
   }
 
   #live(id: string): SandboxRecord {
@@ -545,8 +526,8 @@ export class SandboxManager {
     for (let i = 2; ; i++) if (!taken.has(`${clean}-${i}`)) return `${clean}-${i}`;
   }
 
-  async #gateway(backend: ContainerBackend): Promise<string> {
-    const gw = await backend.bridgeGateway();
+  async #gateway(backend: SandboxBackend): Promise<string> {
+    const gw = await backend.guestGateway();
     if (!gw)
       throw new RpcError(
         "Unavailable",
@@ -560,6 +541,6 @@ export class SandboxManager {
  * A TCP endpoint serves its own container's address only. An engine that reports none (a
  * rootless network where guests appear as the host) leaves the token as the only check.
  */
-function admitContainer(endpoint: GuestEndpoint, info: ContainerInfo | undefined): void {
-  endpoint.admitPeers(info?.ipAddress ? [info.ipAddress] : "any");
+function admitContainer(endpoint: GuestEndpoint, info: SandboxInfo | undefined): void {
+  endpoint.admitPeers(info?.address ? [info.address] : "any");
 }

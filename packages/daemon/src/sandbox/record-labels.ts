@@ -1,4 +1,5 @@
-import type { ContainerInfo, RuntimeName } from "../backends/types.ts";
+import type { SandboxInfo } from "../backends/sandbox-backend.ts";
+import type { RuntimeName } from "../backends/types.ts";
 import type { SandboxRecord } from "./record.ts";
 
 export const SANDBOX_ID = /^sb-[0-9a-f]{12}$/;
@@ -39,9 +40,9 @@ export function recordLabels(r: {
   };
 }
 
-/** The record of a running container, from its labels; undefined when they do not say enough. */
+/** The record of a running sandbox, from its labels; undefined when they do not say enough. */
 export function recordFromLabels(
-  c: ContainerInfo,
+  c: Pick<SandboxInfo, "handle" | "name" | "image" | "labels">,
   runtime: RuntimeName,
 ): SandboxRecord | undefined {
   const l = c.labels;
@@ -63,7 +64,7 @@ export function recordFromLabels(
     runtime,
     image: c.image,
     containerName: c.name,
-    containerId: c.id,
+    containerId: c.handle,
     state: "running",
     exitCode: null,
     createdAt: new Date().toISOString(),

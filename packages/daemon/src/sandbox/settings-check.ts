@@ -1,6 +1,7 @@
 import { type ConfigDiagnostic, RpcError } from "@wm/protocol";
-import type { ContainerBackend, RuntimeName } from "../backends/types.ts";
+import type { EngineClient, RuntimeName } from "../backends/types.ts";
 import type { LoadedConfig } from "../config/index.ts";
+import { runtimeFor } from "./launch-plan.ts";
 
 /** The sandbox backends wm has; `sandbox.backend` naming any other is refused. */
 export const SANDBOX_BACKENDS: readonly string[] = ["container"];
@@ -122,7 +123,7 @@ function unhonoured(loaded: LoadedConfig): Unhonoured[] {
  */
 export async function assertSandboxHonoured(
   loaded: LoadedConfig,
-  backend: (runtime: RuntimeName) => ContainerBackend,
+  backend: (runtime: RuntimeName) => EngineClient,
 ): Promise<void> {
   refuseUnknownSandboxKeys(loaded);
   const [first] = unhonoured(loaded);
@@ -130,7 +131,7 @@ export async function assertSandboxHonoured(
   const { container } = loaded.config.sandbox;
   const oci = container.oci_runtime;
   if (oci === undefined) return;
-  const runtime = container.runtime === "podman" ? "podman" : "docker";
+  const runtime = runtimeFor(loaded.config);
   let known: string[];
   try {
     known = await backend(runtime).runtimes();

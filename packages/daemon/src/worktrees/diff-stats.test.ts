@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DaemonContext } from "../context.ts";
 import { EventBus } from "../events.ts";
 import { parseShortstat } from "./diff-stats.ts";
-import { worktreeService } from "./service.ts";
+import { startWorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 
 let root: string;
@@ -64,7 +64,7 @@ describe("diff sizes of worktrees", () => {
       env: { PATH: process.env.PATH },
       homedir: root,
     } as unknown as DaemonContext;
-    const svc = worktreeService(daemon);
+    const svc = startWorktreeService(daemon);
     const entry: WorktreeEntry = {
       handle: "wt",
       branch: "feat",

@@ -67,7 +67,7 @@ export class WorktreeService {
    */
   async assertAgentStartable(loaded: LoadedConfig, sandboxed: boolean): Promise<void> {
     refuseUnknownSandboxKeys(loaded);
-    if (sandboxed) await assertSandboxHonoured(loaded, (r) => this.daemon.sandboxes.backend(r));
+    if (sandboxed) await assertSandboxHonoured(loaded, (r) => this.daemon.backends.engine(r));
   }
 
   async config(repo: Repo): Promise<WmConfig> {
@@ -370,18 +370,16 @@ export function configDirOf(loaded: LoadedConfig, repoRoot: string): string {
   return loaded.files.project ? path.dirname(loaded.files.project) : repoRoot;
 }
 
-const services = new WeakMap<DaemonContext, WorktreeService>();
-
-export function worktreeService(daemon: DaemonContext): WorktreeService {
-  let service = services.get(daemon);
-  if (!service) {
-    service = new WorktreeService(daemon);
-    services.set(daemon, service);
-    mirrorSandboxStatus(service);
-    rememberTracked(service).catch((err) =>
-      daemon.log.warn({ err }, "could not record the tracked worktrees' repositories"),
-    );
-  }
+/**
+ * The daemon's worktree service, built once (daemon.ts): it mirrors sandboxed agents' status
+ * into their tmux windows from the start and records the tracked worktrees' repositories.
+ */
+export function startWorktreeService(daemon: DaemonContext): WorktreeService {
+  const service = new WorktreeService(daemon);
+  mirrorSandboxStatus(service);
+  rememberTracked(service).catch((err) =>
+    daemon.log.warn({ err }, "could not record the tracked worktrees' repositories"),
+  );
   return service;
 }
 

@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DaemonContext } from "../context.ts";
 import { EventBus } from "../events.ts";
-import { worktreeService } from "./service.ts";
+import { startWorktreeService } from "./service.ts";
 import type { WorktreeEntry } from "./state-store.ts";
 
 let stateDir: string;
@@ -42,7 +42,7 @@ describe("statuses reported by sandboxed agents", () => {
       env: {},
       homedir: stateDir,
     } as unknown as DaemonContext;
-    const svc = worktreeService(daemon);
+    const svc = startWorktreeService(daemon);
     await svc.state.put(entry("/w/sandboxed"));
     const seen: unknown[] = [];
     events.subscribe(["status"], (e) => seen.push(e.data));

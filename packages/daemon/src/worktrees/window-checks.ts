@@ -4,8 +4,7 @@ import type { RuntimeName } from "../backends/types.ts";
 import type { LoadedConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { installHint } from "../doctor/run-version.ts";
-import { sandboxImageFor } from "../images/image-labels.ts";
-import { requireImage, runtimeFor } from "../sandbox/launch.ts";
+import { imageChoice } from "../sandbox/launch-plan.ts";
 import { tmuxMissing } from "../tmux/tmux-client.ts";
 import { type PaneContext, type PlannedWindow, windowSpecs } from "./pane-commands.ts";
 
@@ -79,9 +78,9 @@ function noSandboxedPane(input: PlanInput): RpcError {
 /** The sandbox image the panes' `wm sandbox run` will use, checked before any window opens. */
 async function checkImage(daemon: DaemonContext, input: PlanInput): Promise<RuntimeName> {
   const { config } = input.loaded;
-  const runtime = runtimeFor(config);
+  const { runtime, image } = imageChoice(config);
   try {
-    await requireImage(daemon.sandboxes.backend(runtime), sandboxImageFor(config));
+    await daemon.sandboxes.backend(runtime).requireImage(image);
   } catch (err) {
     if (err instanceof RpcError)
       throw new RpcError("Unavailable", `${err.message}; ${input.outcome}`, err.data);

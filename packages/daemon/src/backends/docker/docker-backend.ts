@@ -4,10 +4,13 @@ import Docker from "dockerode";
 import type {
   AttachedStreams,
   BuildProgress,
-  ContainerBackend,
+  ContainerClient,
   ContainerInfo,
   ContainerSpec,
+  EngineClient,
+  ImageClient,
   ImageInfo,
+  NetworkClient,
   RuntimeName,
 } from "../types.ts";
 import { followBuild } from "./build-progress.ts";
@@ -26,8 +29,11 @@ export interface DockerBackendOptions {
   execOutputLimit?: number;
 }
 
-/** Docker's Engine API, spoken by Docker itself and by Podman's compatibility service. */
-export class DockerBackend implements ContainerBackend {
+/**
+ * Docker's Engine API, spoken by Docker itself and by Podman's compatibility service: every
+ * client of a container engine over one dockerode connection.
+ */
+export class DockerBackend implements EngineClient, ContainerClient, ImageClient, NetworkClient {
   readonly runtime: RuntimeName;
   readonly socketPath: string;
   private readonly docker: Docker;

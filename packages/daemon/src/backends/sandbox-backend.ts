@@ -1,0 +1,88 @@
+import type { Readable, Writable } from "node:stream";
+import type { MountSpec, RuntimeName } from "./types.ts";
+
+/**
+ * What one sandbox runs, fully resolved: the launch plan (sandbox/launch-plan.ts) with its
+ * mounts found on disk and its environment complete. Backend-neutral: a container engine turns
+ * it into a container, a VM backend into a guest with the same mounts shared in.
+ */
+export interface SandboxLaunch {
+  /** The name the engine shows (`wm-<name>-<id>`). */
+  name: string;
+  image: string;
+  /** The host user the agent runs as (the worktree's owner). */
+  user: { uid: number; gid: number };
+  workdir: string;
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  /** Applied in order: later mounts may sit on top of earlier ones. */
+  mounts: readonly MountSpec[];
+  /** Carried by the sandbox, so the daemon finds its own and rebuilds a lost record from them. */
+  labels: Readonly<Record<string, string>>;
+  /** A terminal for the command, and whether its stdin is open. */
+  terminal: { tty: boolean; stdin: boolean };
+  limits: {
+    pids: number;
+    /** Bytes; undefined = the backend's default. */
+    memoryBytes?: number | undefined;
+    /** CPUs as a fraction (1.5 = one and a half). */
+    cpus?: number | undefined;
+  };
+  /** A container engine's OCI runtime (`runsc`, `kata`); undefined = its default. */
+  ociRuntime?: string | undefined;
+}
+
+/** The backend's id of a sandbox (a container id); what a record keeps to find it again. */
+export type SandboxHandle = string;
+
+/** A sandbox's terminal: bytes in and out. */
+export interface SandboxStreams {
+  /** Bytes to the command's stdin (absent when it was not opened). */
+  stdin: Writable | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  close(): void;
+}
+
+/** What a backend reports of one sandbox. */
+export interface SandboxInfo {
+  handle: SandboxHandle;
+  name: string;
+  image: string;
+  running: boolean;
+  /** Set once it has stopped, when the backend knows it. */
+  exitCode: number | undefined;
+  labels: Record<string, string>;
+  /** The sandbox's own network address, when it has one the host can see. */
+  address: string | undefined;
+}
+
+/**
+ * Where sandboxes run. The sandbox manager talks to sandboxes through this only; each runtime
+ * (Docker, Podman, and later a VM) is one implementation. Calls on a sandbox already gone
+ * succeed quietly where the outcome is the same (stop, signal, remove).
+ */
+export interface SandboxBackend {
+  readonly runtime: RuntimeName;
+  /** Refuses (RpcError Unavailable, naming the command that fixes it) an image that cannot run. */
+  requireImage(image: string): Promise<void>;
+  /** The image's own environment, `NAME=value` (host-command wrappers go in front of its PATH). */
+  imageEnv(image: string): Promise<readonly string[] | undefined>;
+  /** The host address a sandbox reaches the daemon's TCP endpoint on, if there is one. */
+  guestGateway(): Promise<string | undefined>;
+  create(launch: SandboxLaunch): Promise<SandboxHandle>;
+  /** Attach before start to miss no output. */
+  attach(handle: SandboxHandle, opts: { tty: boolean; stdin: boolean }): Promise<SandboxStreams>;
+  start(handle: SandboxHandle): Promise<void>;
+  /** The exit code once the sandbox has stopped; call it after start. */
+  wait(handle: SandboxHandle): Promise<number>;
+  /** Send a signal (e.g. "SIGINT") to the sandbox's command. */
+  signal(handle: SandboxHandle, signal: string): Promise<void>;
+  resize(handle: SandboxHandle, size: { rows: number; cols: number }): Promise<void>;
+  stop(handle: SandboxHandle, timeoutSeconds: number): Promise<void>;
+  inspect(handle: SandboxHandle): Promise<SandboxInfo | undefined>;
+  /** Every sandbox carrying all of `labels` (never all sandboxes: `labels` may not be empty). */
+  listOwned(labels: Readonly<Record<string, string>>): Promise<SandboxInfo[]>;
+  /** Removes the sandbox and what only it used; one already gone is fine. */
+  remove(handle: SandboxHandle): Promise<void>;
+}
