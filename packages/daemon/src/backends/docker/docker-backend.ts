@@ -157,8 +157,19 @@ export class DockerBackend implements EngineClient, ContainerClient, ImageClient
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
       const status = statusOf(err);
-      if (status === 404 || (status === 409 && /in progress/i.test(String(err)))) return;
+      if (status === 404) return;
+      // Another remove of it is under way (the watch's, when the container just ended): the
+      // caller is told it is gone only once it is.
+      if (status === 409 && /in progress/i.test(String(err))) return this.#gone(id);
       throw this.fail(`remove container ${id}`, err);
+    }
+  }
+
+  async #gone(id: string, deadlineMs = 30_000): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while ((await this.inspect(id)) !== undefined) {
+      if (Date.now() > until) throw new Error(`container ${id} is still being removed after 30 s`);
+      await sleep(50);
     }
   }
 
