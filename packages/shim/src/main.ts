@@ -70,6 +70,8 @@ export async function runShim(
     io.stdout.write(`wm ${WM_VERSION} (sandbox shim)\n`);
     return 0;
   }
+  // The guest agent of a VM sandbox (started by the VM's init, not by users).
+  if (cmd === "agent") return (await import("./agent/agent.ts")).runAgent(rest, io, env);
   if (HOST_ONLY.has(cmd)) {
     io.stderr.write(`wm: \`wm ${cmd}\` is a host command; it cannot run inside a sandbox\n`);
     return 6;
