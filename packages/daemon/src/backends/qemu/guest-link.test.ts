@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -8,7 +8,6 @@ import type { Readable } from "node:stream";
 import { DIST } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildVmBase, createOverlay, type VmBase } from "../../images/vm-disk.ts";
-import { withSbin } from "../../images/vm-exec.ts";
 import { probeAccelerator } from "./accel.ts";
 import { GuestLink } from "./guest-link.ts";
 import type { GuestExec } from "./guest-link-process.ts";
@@ -20,6 +19,7 @@ import {
 } from "./guest-link-runtime.ts";
 import { startVm, type VmHandle } from "./qemu.ts";
 import type { Accelerator } from "./qemu-args.ts";
+import { failInCiWithoutVmTools, missingVmTools, vmToolEnv } from "./vm-tools.test-support.ts";
 
 const SHIM = path.join(DIST, "wm-shim.js");
 
@@ -200,22 +200,10 @@ describe("guest agent link (agent on this host, over a Unix socket)", () => {
   });
 });
 
-const env = withSbin(process.env);
-const TOOLS = ["qemu-system-x86_64", "qemu-img", "mke2fs", "debugfs"];
-const missing = TOOLS.filter((t) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${t}`], { env, stdio: "ignore" });
-    return false;
-  } catch {
-    return true;
-  }
-});
+const env = vmToolEnv;
+const missing = missingVmTools;
 
-describe.runIf(missing.length > 0 && process.env.CI === "true")("VM tools in CI", () => {
-  it("has qemu-system-x86_64, qemu-img and e2fsprogs", () => {
-    throw new Error(`missing ${missing.join(", ")}: run scripts/install-deps.sh --with-qemu`);
-  });
-});
+failInCiWithoutVmTools();
 
 describe.runIf(missing.length === 0)("guest agent link in a QEMU VM", () => {
   let base: VmBase;

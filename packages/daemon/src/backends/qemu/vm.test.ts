@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -6,29 +5,16 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildVmBase, createOverlay, type VmBase } from "../../images/vm-disk.ts";
-import { withSbin } from "../../images/vm-exec.ts";
 import { probeAccelerator } from "./accel.ts";
 import { adoptVm, startVm, type VmHandle } from "./qemu.ts";
 import { type Accelerator, GUESTFWD_ADDRESS, type VmSpec } from "./qemu-args.ts";
 import { guestExitCode } from "./serial.ts";
+import { failInCiWithoutVmTools, missingVmTools, vmToolEnv } from "./vm-tools.test-support.ts";
 
-const env = withSbin(process.env);
-const TOOLS = ["qemu-system-x86_64", "qemu-img", "mke2fs", "debugfs"];
-const missing = TOOLS.filter((t) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${t}`], { env, stdio: "ignore" });
-    return false;
-  } catch {
-    return true;
-  }
-});
-const inCi = process.env.CI === "true";
+const env = vmToolEnv;
+const missing = missingVmTools;
 
-describe.runIf(missing.length > 0 && inCi)("VM tools in CI", () => {
-  it("has qemu-system-x86_64, qemu-img and e2fsprogs", () => {
-    throw new Error(`missing ${missing.join(", ")}: run scripts/install-deps.sh --with-qemu`);
-  });
-});
+failInCiWithoutVmTools();
 
 describe.runIf(missing.length === 0)("QEMU VM on the offline disk", () => {
   let base: VmBase;
