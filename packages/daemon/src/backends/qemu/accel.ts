@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { QEMU_BINARY } from "./qemu.ts";
-import type { Accelerator } from "./qemu-args.ts";
+import { type Accelerator, machineArgs } from "./qemu-args.ts";
 
 export interface AccelProbeResult {
   accel: Accelerator;
@@ -32,22 +32,7 @@ export async function probeAccelerator(opts: {
   }
   const deadline = opts.deadlineMs ?? 20_000;
   const args = [
-    "-machine",
-    "q35",
-    "-accel",
-    "kvm",
-    "-cpu",
-    "host",
-    "-m",
-    "256M",
-    "-smp",
-    "1",
-    "-nodefaults",
-    "-no-user-config",
-    "-nographic",
-    "-monitor",
-    "none",
-    "-no-reboot",
+    ...machineArgs("kvm", { cpus: 1, memoryMiB: 256 }),
     "-serial",
     "stdio",
     "-kernel",

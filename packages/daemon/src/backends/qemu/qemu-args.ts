@@ -99,13 +99,15 @@ export function kernelCommandLine(spec: VmSpec): string {
   return line;
 }
 
-/** argv (without the binary) of qemu-system-x86_64 for one VM. No display, no default devices. */
-export function qemuArgs(spec: VmSpec, accel: Accelerator): string[] {
-  checkSpec(spec);
-  const p = vmPaths(spec.dir);
-  const args = [
-    "-name",
-    esc(`wm-${spec.name}`),
+/**
+ * The machine every wm VM is, the accelerator probe's included: q35, the accelerator's CPU,
+ * no display, no default devices, no monitor, no reboot.
+ */
+export function machineArgs(
+  accel: Accelerator,
+  size: { cpus: number; memoryMiB: number },
+): string[] {
+  return [
     "-machine",
     "q35",
     "-accel",
@@ -113,15 +115,26 @@ export function qemuArgs(spec: VmSpec, accel: Accelerator): string[] {
     "-cpu",
     accel === "kvm" ? "host" : "max",
     "-smp",
-    String(spec.cpus),
+    String(size.cpus),
     "-m",
-    `${spec.memoryMiB}M`,
+    `${size.memoryMiB}M`,
     "-nodefaults",
     "-no-user-config",
     "-nographic",
     "-monitor",
     "none",
     "-no-reboot",
+  ];
+}
+
+/** argv (without the binary) of qemu-system-x86_64 for one VM. No display, no default devices. */
+export function qemuArgs(spec: VmSpec, accel: Accelerator): string[] {
+  checkSpec(spec);
+  const p = vmPaths(spec.dir);
+  const args = [
+    "-name",
+    esc(`wm-${spec.name}`),
+    ...machineArgs(accel, spec),
     "-serial",
     spec.serial === "stdio" ? "stdio" : `file:${p.serial}`,
     "-qmp",
