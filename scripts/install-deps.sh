@@ -22,6 +22,7 @@ packages git, tmux, docker.io, debootstrap, bubblewrap, ca-certificates, zsh, fi
 (the shells whose completion scripts the tests drive).
   --with-podman  also podman, runc, catatonit, uidmap, slirp4netns, fuse-overlayfs
   --with-qemu    also qemu-system-x86, qemu-utils, e2fsprogs (the VM backend and its tests)
+                 and nix-bin (the sandbox.toolchain: flake test runs nix develop)
   --dry-run      only print what is missing (exit 0 when nothing is)
 EOF
 }
@@ -77,6 +78,7 @@ satisfied() {
     qemu-system-x86) have qemu-system-x86_64 ;;
     qemu-utils) have qemu-img ;;
     e2fsprogs) have mke2fs || [[ -x /usr/sbin/mke2fs || -x /sbin/mke2fs ]] ;;
+    nix-bin) have nix ;;
     *) return 1 ;;
   esac
 }
@@ -117,7 +119,7 @@ main() {
     wanted+=(podman runc catatonit uidmap slirp4netns fuse-overlayfs)
   fi
   if [[ "$WITH_QEMU" -eq 1 ]]; then
-    wanted+=(qemu-system-x86 qemu-utils e2fsprogs)
+    wanted+=(qemu-system-x86 qemu-utils e2fsprogs nix-bin)
   fi
 
   local -a missing=()
