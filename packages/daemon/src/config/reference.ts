@@ -353,6 +353,12 @@ const ROWS: readonly Row[] = [
   ["sandbox.lima.disk", "size", "100GiB", "VM disk"],
   ["sandbox.lima.provision", "shell script", "none", "user script run when the VM is created"],
   ["sandbox.lima.skip_default_provision", "bool", "false", "skip the built-in provisioning"],
+  [
+    "sandbox.lima.driver",
+    "qemu | limactl",
+    "qemu",
+    "who runs the VM: wm through QEMU, or your Lima install (limactl; global file only)",
+  ],
   ["sandbox.network", "map", "see below", "egress restriction (global file only)"],
   [
     "sandbox.network.policy",

@@ -113,6 +113,8 @@ export const limaSchema = z.strictObject({
   disk: byteSize.optional(),
   provision: z.string().optional(),
   skip_default_provision: z.boolean().optional(),
+  /** wm's own: who runs the VM — wm itself through QEMU, or the user's Lima (`limactl`). */
+  driver: z.enum(["qemu", "limactl"]).optional(),
 });
 
 export const sandboxBackendSchema = z.enum(["container", "lima", "vm"]);
