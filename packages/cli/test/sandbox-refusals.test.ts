@@ -17,6 +17,9 @@ let wb: Workbench;
 let configFile: string;
 
 /** The global config: the demo agent sleeps, sandboxed, with these lines under `sandbox:`. */
+/** A VM through Lima's limactl: a setting the daemon cannot honour yet. */
+const LIMACTL = ["backend: lima", "lima:", "  driver: limactl"];
+
 async function sandboxConfig(lines: readonly string[]): Promise<void> {
   await fs.writeFile(configFile, sandboxedScriptConfig("sleep 60", lines));
 }
@@ -63,14 +66,14 @@ afterAll(async () => {
 });
 
 describe("a sandbox wm cannot give as asked is refused", () => {
-  it("sandbox.backend: lima refuses wm add --sandbox and wm sandbox run, naming key, file and what there is", async () => {
-    await sandboxConfig(["backend: lima"]);
+  it("sandbox.lima.driver: limactl (not driven by the daemon) refuses wm add --sandbox and wm sandbox run, naming key, file and what there is", async () => {
+    await sandboxConfig(LIMACTL);
     const added = await wb.wm(["add", "lima-x", "--sandbox"]);
     expect(added.code, added.stderr).toBe(5);
-    expect(added.stderr).toContain("sandbox.backend");
-    expect(added.stderr).toContain('"lima"');
+    expect(added.stderr).toContain("sandbox.lima.driver");
+    expect(added.stderr).toContain('"limactl"');
     expect(added.stderr).toContain(configFile);
-    expect(added.stderr).toContain("the backends it has: container");
+    expect(added.stderr).toContain("wm's own QEMU runner");
     expectNothingMade("lima-x");
 
     // Unsandboxed, the backend does not matter.
@@ -78,7 +81,7 @@ describe("a sandbox wm cannot give as asked is refused", () => {
     expect(plain.code, plain.stderr).toBe(0);
     const run = await wb.wm(["sandbox", "run", "--worktree", worktreeOf("plain"), "--", "true"]);
     expect(run.code, run.stderr).toBe(5);
-    expect(run.stderr).toContain("sandbox.backend");
+    expect(run.stderr).toContain("sandbox.lima.driver");
     expect(run.stderr).toContain(configFile);
     expect(containers()).toEqual([]);
   }, 60_000);
@@ -96,13 +99,13 @@ describe("a sandbox wm cannot give as asked is refused", () => {
     await wb.wm(["sandbox", "stop", "--all"]);
   }, 60_000);
 
-  it("wm open of a sandboxed worktree whose window is gone is refused under backend: vm", async () => {
+  it("wm open of a sandboxed worktree whose window is gone is refused under sandbox.lima.driver: limactl", async () => {
     const closed = await wb.wm(["close", "ok-x"]);
     expect(closed.code, closed.stderr).toBe(0);
-    await sandboxConfig(["backend: vm"]);
+    await sandboxConfig(LIMACTL);
     const opened = await wb.wm(["open", "ok-x"]);
     expect(opened.code, opened.stderr).toBe(5);
-    expect(opened.stderr).toContain("sandbox.backend");
+    expect(opened.stderr).toContain("sandbox.lima.driver");
     expect(opened.stderr).toContain(configFile);
     expect(wb.windows().filter((w) => w.worktree === worktreeOf("ok-x"))).toEqual([]);
     expect(containers()).toEqual([]);
@@ -149,7 +152,7 @@ describe("a sandbox wm cannot give as asked is refused", () => {
     const added = await wb.wmJson<{ worktree: { path: string } }>(["add", "parent"]);
     const parent = added.worktree.path;
     await runningSandboxOf(parent);
-    await fs.writeFile(configFile, sandboxedScriptConfig(script, ["backend: lima"]));
+    await fs.writeFile(configFile, sandboxedScriptConfig(script, LIMACTL));
     await fs.writeFile(path.join(parent, ".go"), "");
     const result = await eventually(
       () => fs.readFile(path.join(parent, ".spawn-result"), "utf8").catch(() => ""),
@@ -158,7 +161,7 @@ describe("a sandbox wm cannot give as asked is refused", () => {
     );
     expect(result.trim()).not.toBe("spawn=0");
     const err = await fs.readFile(path.join(parent, ".spawn-err"), "utf8");
-    expect(err).toContain("sandbox.backend");
+    expect(err).toContain("sandbox.lima.driver");
     expect(existsSync(worktreeOf("spawned"))).toBe(false);
     expect(wb.windows().filter((w) => w.name.includes("spawned"))).toEqual([]);
     await wb.wm(["sandbox", "stop", "--all"]);

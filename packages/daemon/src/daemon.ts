@@ -8,11 +8,14 @@ import { buildApp } from "./app.ts";
 import { Backends } from "./backends/backend-set.ts";
 import { connectBackend } from "./backends/docker/connect.ts";
 import { probeEngineVersion } from "./backends/docker/engine-probe.ts";
+import { VmPool, vmIdleMs } from "./backends/vm/vm-pool.ts";
+import { VmSandboxBackend } from "./backends/vm/vm-sandbox.ts";
 import { ShownConfigWarnings } from "./config/shown-warnings.ts";
 import type { DaemonContext, DaemonSettings } from "./context.ts";
 import { EventBus } from "./events.ts";
 import { ensureOwnerOnlyDir } from "./fs/secure-dir.ts";
 import { hostHandlers } from "./handlers/index.ts";
+import { withSbin } from "./images/vm-exec.ts";
 import { IdleMonitor } from "./lifecycle/idle-monitor.ts";
 import {
   readRegistration,
@@ -24,6 +27,7 @@ import { probeSocket } from "./lifecycle/socket-probe.ts";
 import { acquireStartLock } from "./lifecycle/start-lock.ts";
 import type { Logger } from "./log.ts";
 import { SandboxManager } from "./sandbox/manager.ts";
+import { findShimBundle } from "./sandbox/shim-runtime.ts";
 import { WorktreeStore } from "./sandbox/worktree-store.ts";
 import { startWorktreeService, type WorktreeService } from "./worktrees/service.ts";
 
@@ -99,6 +103,18 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
     backends: new Backends({
       connect: (runtime) => connectBackend(runtime, { env, uid }),
       probeEngineVersion,
+      vm: () =>
+        new VmSandboxBackend(
+          new VmPool({
+            dir: path.join(paths.stateDir, "vms"),
+            stateDir: paths.stateDir,
+            env: withSbin(env),
+            log,
+            shimBundle: () => findShimBundle(env),
+            idleMs: vmIdleMs(env),
+            onProgress: (p) => log.info({ phase: p.phase }, `VM disk: ${p.message}`),
+          }),
+        ),
     }),
     sandboxes: undefined as unknown as SandboxManager,
     worktrees: undefined as unknown as WorktreeService,

@@ -8,9 +8,17 @@
  * Flow control is per channel and stream: the receiver sends `pause` when its reader stops
  * taking data and `resume` when it reads again; the sender stops reading the process (or
  * holds the writer's callback) meanwhile.
+ *
+ * A `listen` asks the agent for a Unix socket in the guest (a VM sandbox's endpoint, the way a
+ * container's is a mounted socket): each connection to it becomes a channel the agent names
+ * in `accept` (ids from {@link AGENT_CHANNEL_BASE} up), whose bytes travel like a process's:
+ * guest → host as stream 1, host → guest as stream 0, each ended by an empty frame. The
+ * listener ends on `signal` (any) and reports `exit` like a process.
  */
 export const AGENT_LINK_VERSION = 1;
 export const AGENT_WS_PATH = "/wm-agent";
+/** Channels the agent opens (accepted connections) are numbered from here; the host's below. */
+export const AGENT_CHANNEL_BASE = 0x80000000;
 
 export const AgentStream = { Stdin: 0, Stdout: 1, Stderr: 2 } as const;
 export type AgentStreamId = (typeof AgentStream)[keyof typeof AgentStream];
@@ -30,6 +38,8 @@ export type HostMessage =
       env?: Record<string, string>;
       tty: TtySize | null;
     }
+  /** A Unix socket at `path` in the guest, owned by uid:gid, mode 0600. */
+  | { type: "listen"; id: number; path: string; uid: number; gid: number }
   | { type: "resize"; id: number; rows: number; cols: number }
   | { type: "signal"; id: number; signal: string }
   | { type: "pause" | "resume"; id: number; stream: AgentStreamId };
@@ -38,6 +48,8 @@ export type AgentMessage =
   /** pty: how the agent makes terminals ("node-pty"), or null when it cannot (tty exec fails). */
   | { type: "hello"; version: string; link: number; pty: string | null }
   | { type: "started"; id: number; pid: number }
+  /** Listener `id` accepted a connection, now channel `channel`. */
+  | { type: "accept"; id: number; channel: number }
   /** code: the exit status, 128+N after signal N; 127/126 when it could not start (`error`). */
   | { type: "exit"; id: number; code: number; error?: string }
   | { type: "pause" | "resume"; id: number; stream: 0 };
@@ -70,6 +82,13 @@ function checkHost(m: Obj): boolean {
         (m.env === undefined || isEnv(m.env)) &&
         isTty(m.tty)
       );
+    case "listen":
+      return (
+        isStr(m.path) &&
+        m.path.startsWith("/") &&
+        isInt(m.uid, 0, 0xffffffff) &&
+        isInt(m.gid, 0, 0xffffffff)
+      );
     case "resize":
       return isSize(m.rows) && isSize(m.cols);
     case "signal":
@@ -90,6 +109,8 @@ function checkAgent(m: Obj): boolean {
   switch (m.type) {
     case "started":
       return Number.isInteger(m.pid);
+    case "accept":
+      return isInt(m.channel, AGENT_CHANNEL_BASE, 0xffffffff);
     case "exit":
       return Number.isInteger(m.code) && (m.error === undefined || isStr(m.error));
     case "pause":

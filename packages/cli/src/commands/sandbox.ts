@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { SandboxSummary } from "@wm/protocol";
+import type { SandboxSummary, VmSummary } from "@wm/protocol";
 import { runTerminal } from "../client/terminal-client.ts";
 import { showConfigWarnings } from "../config-warnings.ts";
 import { UsageError } from "../errors.ts";
@@ -114,24 +114,80 @@ function renderList(sandboxes: SandboxSummary[]): string {
   return columns(["NAME", "STATE", "AGENT", "RUNTIME", "AGE", "WORKTREE"], rows);
 }
 
+function renderVms(vms: VmSummary[]): string {
+  const rows = vms.map((v) => [
+    v.name,
+    v.state,
+    String(v.sessions),
+    `${v.cpus} cpu, ${v.memoryMiB} MiB`,
+    formatBytes(v.diskBytes),
+    v.uptimeSeconds === null ? "-" : formatDuration(v.uptimeSeconds * 1000),
+    v.scope,
+  ]);
+  return columns(["VM", "STATE", "SANDBOXES", "SIZE", "DISK", "UP", "SERVES"], rows);
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
+  return `${Math.round(n / (1 << 20))} MiB`;
+}
+
 const list = defineCommand({
   name: "list",
-  summary: "List the sandboxes the daemon owns",
+  summary: "List the sandboxes the daemon owns, and its VMs (sandbox.backend: lima)",
   json: true,
   run: async (ctx) => {
-    const res = await ctx.daemon((c) => c.call("sandbox.list", {}));
-    report(ctx, res, (r) => renderList(r.sandboxes));
+    const res = await ctx.daemon(async (c) => ({
+      ...(await c.call("sandbox.list", {})),
+      ...(await c.call("sandbox.vms", {})),
+    }));
+    report(ctx, res, (r) =>
+      r.vms.length > 0
+        ? `${renderList(r.sandboxes)}\n\n${renderVms(r.vms)}`
+        : renderList(r.sandboxes),
+    );
     return ExitCode.Ok;
   },
 });
 
 const stop = defineCommand({
   name: "stop",
-  summary: "Stop and remove sandboxes by name, or all with --all",
+  summary: "Stop and remove sandboxes by name, or all with --all; VMs with --vm",
   json: true,
-  options: { all: { type: "boolean", description: "stop every sandbox" } },
-  args: [{ name: "name", description: "sandbox name or id (several allowed)", variadic: true }],
+  options: {
+    all: { type: "boolean", description: "stop every sandbox" },
+    vm: {
+      type: "boolean",
+      description: "the names are VMs (wm sandbox list): stop them and the sandboxes in them",
+    },
+    rm: { type: "boolean", description: "with --vm: delete the VMs' disks too" },
+  },
+  args: [
+    {
+      name: "name",
+      description: "sandbox name or id, or VM name (several allowed)",
+      variadic: true,
+    },
+  ],
   run: async (ctx) => {
+    if (ctx.options.vm === true) {
+      if (ctx.args.length === 0) throw new UsageError("name a VM (see wm sandbox list)");
+      const res = await ctx.daemon((c) =>
+        c.call("sandbox.vmStop", { names: ctx.args, remove: ctx.options.rm === true }),
+      );
+      report(
+        ctx,
+        res,
+        (r) =>
+          [
+            ...r.stopped.map((n) => `stopped VM ${n}`),
+            ...r.removed.map((n) => `removed VM ${n} and its disk`),
+            ...r.notFound.map((n) => `no VM named ${n}`),
+          ].join("\n") || "nothing to do",
+      );
+      return res.notFound.length > 0 ? ExitCode.Failure : ExitCode.Ok;
+    }
+    if (ctx.options.rm === true) throw new UsageError("--rm goes with --vm");
     const all = ctx.options.all === true;
     if (!all && ctx.args.length === 0) throw new UsageError("name a sandbox or pass --all");
     const res = await ctx.daemon((c) => c.call("sandbox.stop", { names: ctx.args, all }));
@@ -148,14 +204,16 @@ const stop = defineCommand({
 
 const prune = defineCommand({
   name: "prune",
-  summary: "Remove records of exited sandboxes and containers no record explains",
+  summary:
+    "Remove records of exited sandboxes, containers no record explains, and stopped VMs with their disks",
   json: true,
   run: async (ctx) => {
     const res = await ctx.daemon((c) => c.call("sandbox.prune", {}));
     report(
       ctx,
       res,
-      (r) => `removed ${r.removedRecords.length} records, ${r.removedContainers.length} containers`,
+      (r) =>
+        `removed ${r.removedRecords.length} records, ${r.removedContainers.length} containers, ${r.removedVms.length} stopped VMs${r.removedVms.length > 0 ? ` (${r.removedVms.join(", ")})` : ""}`,
     );
     return ExitCode.Ok;
   },

@@ -1,5 +1,9 @@
 import type { Readable, Writable } from "node:stream";
 import type { MountSpec, RuntimeName } from "./types.ts";
+import type { VmLaunch } from "./vm/vm-sandbox.ts";
+
+/** Where a sandbox runs: a container engine, or a VM (`sandbox.backend: lima`/`vm`). */
+export type SandboxRuntime = RuntimeName | "vm";
 
 /**
  * What one sandbox runs, fully resolved: the launch plan (sandbox/launch-plan.ts) with its
@@ -30,6 +34,8 @@ export interface SandboxLaunch {
   };
   /** A container engine's OCI runtime (`runsc`, `kata`); undefined = its default. */
   ociRuntime?: string | undefined;
+  /** The VM backend's part: which VM, what it exports, its size. */
+  vm?: VmLaunch | undefined;
 }
 
 /** The backend's id of a sandbox (a container id); what a record keeps to find it again. */
@@ -63,7 +69,7 @@ export interface SandboxInfo {
  * succeed quietly where the outcome is the same (stop, signal, remove).
  */
 export interface SandboxBackend {
-  readonly runtime: RuntimeName;
+  readonly runtime: SandboxRuntime;
   /** Refuses (RpcError Unavailable, naming the command that fixes it) an image that cannot run. */
   requireImage(image: string): Promise<void>;
   /** The image's own environment, `NAME=value` (host-command wrappers go in front of its PATH). */

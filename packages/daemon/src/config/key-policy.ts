@@ -31,6 +31,7 @@ export const WM_DAEMON_KEYS = [
   "sandbox.rpc_transport",
   "sandbox.container.pids_limit",
   "sandbox.max_spawns",
+  "sandbox.lima.driver",
 ] as const;
 
 export const GLOBAL_ONLY_KEYS: readonly string[] = [...SANDBOX_WIDENING_KEYS, ...WM_DAEMON_KEYS];
@@ -120,6 +121,21 @@ const ACTED_ON = [
   "sandbox.network.policy",
   "sandbox.rpc_transport",
   "sandbox.max_spawns",
+  "sandbox.toolchain",
+  "sandbox.lima.isolation",
+  "sandbox.lima.projects_dir",
+  "sandbox.lima.cpus",
+  "sandbox.lima.memory",
+  "sandbox.lima.disk",
+  "sandbox.lima.provision",
+  "sandbox.lima.skip_default_provision",
+  "sandbox.isolation",
+  "sandbox.projects_dir",
+  "sandbox.cpus",
+  "sandbox.memory",
+  "sandbox.disk",
+  "sandbox.provision",
+  "sandbox.skip_default_provision",
   "daemon",
 ];
 

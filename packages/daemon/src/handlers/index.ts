@@ -13,6 +13,8 @@ import {
   sandboxResize,
   sandboxSignal,
   sandboxStop,
+  sandboxVmStop,
+  sandboxVms,
 } from "./sandbox-control.ts";
 import { sandboxInitDockerfile } from "./sandbox-init-dockerfile.ts";
 import { sandboxAttach, sandboxRun } from "./sandbox-stream.ts";
@@ -47,6 +49,8 @@ export const hostHandlers: HandlerTable = {
   "sandbox.list": sandboxList,
   "sandbox.stop": sandboxStop,
   "sandbox.prune": sandboxPrune,
+  "sandbox.vms": sandboxVms,
+  "sandbox.vmStop": sandboxVmStop,
   "sandbox.build": sandboxBuild,
   "sandbox.initDockerfile": sandboxInitDockerfile,
   "worktree.add": worktreeAdd,

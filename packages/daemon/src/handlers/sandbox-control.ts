@@ -24,3 +24,13 @@ export const sandboxPrune: Handler<"sandbox.prune"> = async (_params, { daemon }
   await daemon.sandboxes.ready();
   return daemon.sandboxes.prune();
 };
+
+export const sandboxVms: Handler<"sandbox.vms"> = async (_params, { daemon }) => {
+  await daemon.sandboxes.ready();
+  return { vms: await daemon.sandboxes.vms() };
+};
+
+export const sandboxVmStop: Handler<"sandbox.vmStop"> = async (params, { daemon }) => {
+  await daemon.sandboxes.ready();
+  return daemon.sandboxes.stopVms(params.names, params.remove);
+};

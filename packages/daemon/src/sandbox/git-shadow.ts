@@ -32,9 +32,18 @@ export interface GitShadow {
   syncedFile: string;
 }
 
+/**
+ * The directory holding the shadows of one repository's worktrees: a VM serving that project
+ * exports it whole, and nothing of another project's.
+ */
+export function gitShadowRoot(stateDir: string, commonDir: string): string {
+  const id = createHash("sha256").update(commonDir).digest("hex").slice(0, 16);
+  return path.join(stateDir, "git", `p-${id}`);
+}
+
 export function gitShadowFor(stateDir: string, record: WorktreeRecord): GitShadow {
   const id = createHash("sha256").update(record.adminDir).digest("hex").slice(0, 16);
-  const dir = path.join(stateDir, "git", id);
+  const dir = path.join(gitShadowRoot(stateDir, record.commonDir), id);
   return {
     dir,
     refs: path.join(dir, "refs"),

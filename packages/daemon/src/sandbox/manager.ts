@@ -1,9 +1,14 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { type AgentStatus, RpcError, type SandboxSummary, StreamChannel } from "@wm/protocol";
+import {
+  type AgentStatus,
+  RpcError,
+  type SandboxSummary,
+  StreamChannel,
+  type VmSummary,
+} from "@wm/protocol";
 import type { Backends } from "../backends/backend-set.ts";
-import type { SandboxBackend, SandboxInfo } from "../backends/sandbox-backend.ts";
-import type { RuntimeName } from "../backends/types.ts";
+import type { SandboxBackend, SandboxInfo, SandboxRuntime } from "../backends/sandbox-backend.ts";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
@@ -25,6 +30,13 @@ import { SandboxRegistry } from "./registry.ts";
 import { assertSandboxHonoured } from "./settings-check.ts";
 import { ShimRuntimes } from "./shim-runtime.ts";
 import { type SessionClient, TerminalSession } from "./terminal-session.ts";
+import {
+  detectToolchainFiles,
+  ToolchainError,
+  toolchainCommand,
+  toolchainPreflight,
+} from "./toolchain.ts";
+import { usesVm, VM_IMAGE, vmLaunchFor } from "./vm-launch.ts";
 import type { WorktreeStore } from "./worktree-store.ts";
 
 export interface RunRequest {
@@ -75,7 +87,7 @@ export class SandboxManager {
     this.#backends = backends;
   }
 
-  backend(runtime: RuntimeName): SandboxBackend {
+  backend(runtime: SandboxRuntime): SandboxBackend {
     return this.#backends.sandbox(runtime);
   }
 
@@ -146,13 +158,22 @@ export class SandboxManager {
     const loaded = await this.#configAt(worktree);
     await assertSandboxHonoured(loaded, (r) => this.#backends.engine(r));
     const config = loaded.config;
-    const { runtime, image } = imageChoice(config, { agent: req.agent });
+    const vm = usesVm(config)
+      ? vmLaunchFor(config, worktree, { stateDir: daemon.paths.stateDir, homedir: daemon.homedir })
+      : undefined;
+    const { runtime, image } = vm
+      ? { runtime: "vm" as const, image: VM_IMAGE }
+      : imageChoice(config, { agent: req.agent });
     const backend = this.backend(runtime);
+    const toolchain = vm ? await this.#toolchain(config, worktree, req.command) : undefined;
+    if (vm && toolchain) vm.preflight = toolchain.preflight || undefined;
+    const command = toolchain?.command ?? req.command;
     await backend.requireImage(image);
     const owner = await worktreeOwner(worktree.worktreePath);
     const id = `sb-${randomBytes(6).toString("hex")}`;
     const name = this.#uniqueName(path.basename(worktree.worktreePath));
-    const transport = config.sandbox.rpc_transport;
+    // A VM's sandboxes reach the daemon through its agent link: a socket in the guest.
+    const transport = vm ? "socket" : config.sandbox.rpc_transport;
     const token = transport === "tcp" ? newToken() : undefined;
     const record: SandboxRecord = {
       id,
@@ -170,7 +191,7 @@ export class SandboxManager {
       state: "creating",
       exitCode: null,
       createdAt: new Date().toISOString(),
-      command: req.command,
+      command,
       tty: req.tty,
       user: `${owner.uid}:${owner.gid}`,
       transport,
@@ -204,7 +225,7 @@ export class SandboxManager {
           engineName: record.containerName,
           agent: req.agent,
           owner,
-          command: req.command,
+          command,
           tty: req.tty,
           interactive: req.interactive,
           size: req.size,
@@ -227,7 +248,7 @@ export class SandboxManager {
             .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state)),
         ),
       });
-      const containerId = await backend.create(resolved);
+      const containerId = await backend.create(vm ? { ...resolved, vm } : resolved);
       await this.registry.update(id, { containerId });
       const session = new TerminalSession(id);
       this.#sessions.set(id, session);
@@ -322,7 +343,44 @@ export class SandboxManager {
     return names.length > 0 ? (await this.stop(names, false)).stopped : [];
   }
 
-  async prune(): Promise<{ removedRecords: string[]; removedContainers: string[] }> {
+  /** The daemon's VMs (none until the VM backend is first used or a VM directory exists). */
+  async vms(): Promise<VmSummary[]> {
+    return this.#backends.vm().pool.list();
+  }
+
+  async stopVms(
+    names: readonly string[],
+    remove: boolean,
+  ): Promise<{ stopped: string[]; removed: string[]; notFound: string[] }> {
+    const pool = this.#backends.vm().pool;
+    const known = new Set((await pool.list()).map((v) => v.name));
+    const out = { stopped: [] as string[], removed: [] as string[], notFound: [] as string[] };
+    for (const name of names) {
+      if (!known.has(name)) {
+        out.notFound.push(name);
+        continue;
+      }
+      // Its sandboxes end with it: their records go first, so nothing waits on a dead link.
+      const inside = this.registry
+        .all()
+        .filter((r) => r.runtime === "vm" && LIVE.has(r.state) && r.containerId?.startsWith(""))
+        .filter((r) => pool.get(name)?.sessions.has(r.containerId ?? ""));
+      if (inside.length > 0)
+        await this.stop(
+          inside.map((r) => r.id),
+          false,
+        );
+      if (await pool.stop(name)) out.stopped.push(name);
+      if (remove && (await pool.remove(name))) out.removed.push(name);
+    }
+    return out;
+  }
+
+  async prune(): Promise<{
+    removedRecords: string[];
+    removedContainers: string[];
+    removedVms: string[];
+  }> {
     const removedRecords: string[] = [];
     for (const r of this.registry.all()) {
       if (!LIVE.has(r.state)) {
@@ -330,7 +388,13 @@ export class SandboxManager {
         removedRecords.push(r.name);
       }
     }
-    return { removedRecords, removedContainers: await this.#removeOrphans({ keepRunning: false }) };
+    const removedContainers = await this.#removeOrphans({ keepRunning: false });
+    const removedVms: string[] = [];
+    const pool = this.#backends.vm().pool;
+    for (const vm of await pool.list()) {
+      if (vm.state === "stopped" && (await pool.remove(vm.name))) removedVms.push(vm.name);
+    }
+    return { removedRecords, removedContainers, removedVms };
   }
 
   /** After a restart: adopt running containers, clean dead ones and orphans. */
@@ -343,6 +407,11 @@ export class SandboxManager {
   async #reconcileAll(): Promise<void> {
     // Every client waits for this: sandboxes are adopted side by side, a batch at a time.
     const records = await this.registry.load(process.getuid?.() ?? 0);
+    // VMs outlive the daemon: take back those still running before anything else.
+    await this.#backends
+      .vm()
+      .pool.adoptAll()
+      .catch((err) => this.daemon.log.warn({ err }, "adopting running VMs failed"));
     for (let i = 0; i < records.length; i += RECONCILE_BATCH) {
       await Promise.all(
         records
@@ -392,6 +461,10 @@ export class SandboxManager {
   /** Close endpoints only: containers keep running and are adopted by the next daemon. */
   async close(): Promise<void> {
     this.gitShadows.close();
+    await this.#backends
+      .vmIfUsed()
+      ?.pool.close()
+      .catch(() => undefined);
     await Promise.all([...this.#endpoints.values()].map((e) => e.close().catch(() => undefined)));
     this.#endpoints.clear();
   }
@@ -524,6 +597,22 @@ export class SandboxManager {
     const taken = new Set(this.registry.all().map((r) => r.name));
     if (!taken.has(clean)) return clean;
     for (let i = 2; ; i++) if (!taken.has(`${clean}-${i}`)) return `${clean}-${i}`;
+  }
+
+  /** `sandbox.toolchain` (VM backend): the command inside devbox/nix, and the guest's check. */
+  async #toolchain(
+    config: LoadedConfig["config"],
+    worktree: WorktreeRecord,
+    command: readonly string[],
+  ): Promise<{ command: string[]; preflight: string }> {
+    try {
+      const files = await detectToolchainFiles(worktree.worktreePath);
+      const wrapped = toolchainCommand(config.sandbox.toolchain ?? "auto", files, command);
+      return { command: wrapped.command, preflight: toolchainPreflight(wrapped.toolchain) };
+    } catch (err) {
+      if (err instanceof ToolchainError) throw new RpcError("ConfigInvalid", err.message);
+      throw err;
+    }
   }
 
   async #gateway(backend: SandboxBackend): Promise<string> {

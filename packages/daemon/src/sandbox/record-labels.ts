@@ -1,5 +1,4 @@
-import type { SandboxInfo } from "../backends/sandbox-backend.ts";
-import type { RuntimeName } from "../backends/types.ts";
+import type { SandboxInfo, SandboxRuntime } from "../backends/sandbox-backend.ts";
 import type { SandboxRecord } from "./record.ts";
 
 export const SANDBOX_ID = /^sb-[0-9a-f]{12}$/;
@@ -43,7 +42,7 @@ export function recordLabels(r: {
 /** The record of a running sandbox, from its labels; undefined when they do not say enough. */
 export function recordFromLabels(
   c: Pick<SandboxInfo, "handle" | "name" | "image" | "labels">,
-  runtime: RuntimeName,
+  runtime: SandboxRuntime,
 ): SandboxRecord | undefined {
   const l = c.labels;
   const id = l["wm.sandbox"];

@@ -1,6 +1,6 @@
 import { agentStatus, type SandboxSummary, sandboxState } from "@wm/protocol";
 import { z } from "zod";
-import type { RuntimeName } from "../backends/types.ts";
+import type { SandboxRuntime } from "../backends/sandbox-backend.ts";
 
 /** What the daemon keeps about a sandbox, durably, from before its container exists. */
 export const sandboxRecordSchema = z.object({
@@ -14,7 +14,7 @@ export const sandboxRecordSchema = z.object({
     /** Absent in records written before the field existed. */
     branch: z.string().nullable().optional(),
   }),
-  runtime: z.enum(["docker", "podman"]) satisfies z.ZodType<RuntimeName>,
+  runtime: z.enum(["docker", "podman", "vm"]) satisfies z.ZodType<SandboxRuntime>,
   image: z.string(),
   containerName: z.string(),
   containerId: z.string().nullable(),

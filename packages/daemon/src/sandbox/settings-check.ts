@@ -4,7 +4,7 @@ import type { LoadedConfig } from "../config/index.ts";
 import { runtimeFor } from "./launch-plan.ts";
 
 /** The sandbox backends wm has; `sandbox.backend` naming any other is refused. */
-export const SANDBOX_BACKENDS: readonly string[] = ["container"];
+export const SANDBOX_BACKENDS: readonly string[] = ["container", "lima", "vm"];
 /** The container engines wm talks to. */
 export const CONTAINER_RUNTIMES: readonly RuntimeName[] = ["docker", "podman"];
 /** Security options every sandbox has already (create-options.ts). */
@@ -80,6 +80,14 @@ function unhonoured(loaded: LoadedConfig): Unhonoured[] {
       key: "sandbox.backend",
       value: sandbox.backend,
       why: `wm has no ${sandbox.backend} backend yet; the backends it has: ${SANDBOX_BACKENDS.join(", ")} (set sandbox.backend: container, or remove the key)`,
+    });
+  }
+  const lima = sandbox.lima as { driver?: string } | undefined;
+  if ((sandbox.backend === "lima" || sandbox.backend === "vm") && lima?.driver === "limactl") {
+    out.push({
+      key: "sandbox.lima.driver",
+      value: "limactl",
+      why: "the daemon does not drive Lima's own limactl yet (its adapter exists and is contract-tested only); remove the key to run the VM on wm's own QEMU runner",
     });
   }
   const runtime = sandbox.container.runtime;

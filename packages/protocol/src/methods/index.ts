@@ -15,6 +15,8 @@ import {
   sandboxRun,
   sandboxSignal,
   sandboxStop,
+  sandboxVmStop,
+  sandboxVms,
 } from "./sandbox.ts";
 import * as worktree from "./worktree.ts";
 
@@ -34,6 +36,8 @@ export const methods = {
   "sandbox.list": sandboxList,
   "sandbox.stop": sandboxStop,
   "sandbox.prune": sandboxPrune,
+  "sandbox.vms": sandboxVms,
+  "sandbox.vmStop": sandboxVmStop,
   "sandbox.build": sandboxBuild,
   "sandbox.initDockerfile": sandboxInitDockerfile,
   "status.set": statusSet,

@@ -19,7 +19,8 @@ export const sandboxSummary = z.object({
   id: z.string(),
   name: z.string(),
   worktree: z.string(),
-  runtime: z.enum(["docker", "podman"]),
+  /** `vm`: a session in one of the daemon's VMs (`sandbox.backend: lima`). */
+  runtime: z.enum(["docker", "podman", "vm"]),
   containerId: z.string().nullable(),
   image: z.string(),
   state: sandboxState,
@@ -102,10 +103,51 @@ export const sandboxStop = defineMethod({
 
 export const sandboxPrune = defineMethod({
   summary:
-    "Remove exited sandboxes' records and any container labelled as ours that no record explains.",
+    "Remove exited sandboxes' records, any container labelled as ours that no record explains, and stopped VMs.",
   surfaces: ["host"],
   params: z.strictObject({}),
-  result: z.object({ removedRecords: z.array(z.string()), removedContainers: z.array(z.string()) }),
+  result: z.object({
+    removedRecords: z.array(z.string()),
+    removedContainers: z.array(z.string()),
+    /** Stopped VMs deleted with their disks. */
+    removedVms: z.array(z.string()).default([]),
+  }),
+});
+
+export const vmSummary = z.object({
+  name: z.string(),
+  /** The project's git dir it serves, or "shared". */
+  scope: z.string(),
+  state: z.enum(["running", "stopped"]),
+  /** Bytes its own disk (a copy-on-write overlay) takes on the host. */
+  diskBytes: z.number().int().nonnegative(),
+  uptimeSeconds: z.number().int().nonnegative().nullable(),
+  /** Sandboxes running in it now. */
+  sessions: z.number().int().nonnegative(),
+  cpus: z.number().int().positive(),
+  memoryMiB: z.number().int().positive(),
+});
+export type VmSummary = z.infer<typeof vmSummary>;
+
+export const sandboxVms = defineMethod({
+  summary: "The daemon's VMs (sandbox.backend: lima): state, disk use, uptime, sandboxes in each.",
+  surfaces: ["host"],
+  params: z.strictObject({}),
+  result: z.object({ vms: z.array(vmSummary) }),
+});
+
+export const sandboxVmStop = defineMethod({
+  summary: "Stop VMs by name (their sandboxes end with them); with remove, delete their disks too.",
+  surfaces: ["host"],
+  params: z.strictObject({
+    names: z.array(z.string().min(1).max(256)).min(1).max(256),
+    remove: z.boolean().default(false),
+  }),
+  result: z.object({
+    stopped: z.array(z.string()),
+    removed: z.array(z.string()),
+    notFound: z.array(z.string()),
+  }),
 });
 
 export const sandboxBuild = defineMethod({

@@ -1,4 +1,6 @@
+import type net from "node:net";
 import {
+  AGENT_CHANNEL_BASE,
   AGENT_LINK_VERSION,
   AGENT_WS_PATH,
   type AgentMessage,
@@ -9,7 +11,8 @@ import {
 } from "@wm/protocol/guest-agent";
 import { WM_VERSION } from "@wm/protocol/version";
 import WebSocket from "ws";
-import { type GuestProcess, spawnPiped, spawnPty } from "./exec.ts";
+import { type GuestProcess, type ProcessEvents, spawnPiped, spawnPty } from "./exec.ts";
+import { listenProcess, socketProcess } from "./listen.ts";
 import { loadPty, type PtyModule } from "./pty.ts";
 
 /** Above this many bytes queued on the link, every process's output is paused. */
@@ -48,6 +51,7 @@ export class Agent {
   #ws: WebSocket | undefined;
   #linkBlocked = false;
   #stopped = false;
+  #nextChannel = AGENT_CHANNEL_BASE;
 
   constructor(opts: AgentOptions, pty: PtyModule | string) {
     this.#opts = opts;
@@ -162,6 +166,10 @@ export class Agent {
       this.#exec(msg);
       return;
     }
+    if (msg.type === "listen") {
+      this.#listen(msg);
+      return;
+    }
     const r = this.#running.get(msg.id);
     if (!r) return; // it has just exited
     if (msg.type === "resize") r.proc.resize(msg);
@@ -180,6 +188,48 @@ export class Agent {
     if (!r) return;
     if (f.data.length === 0) r.proc.endInput();
     else r.proc.write(f.data);
+  }
+
+  /** The link's side of a process on channel `id`: output, input pressure and exit. */
+  #events(id: number): ProcessEvents & { readonly done: boolean } {
+    let done = false;
+    return {
+      get done() {
+        return done;
+      },
+      output: (stream: 1 | 2, data: Buffer) => this.#sendFrame(id, stream, data),
+      inputFull: (full: boolean) => this.#send({ type: full ? "pause" : "resume", id, stream: 0 }),
+      exit: (code: number, error?: string) => {
+        if (done) return;
+        done = true;
+        this.#running.delete(id);
+        this.#send({ type: "exit", id, code, ...(error ? { error } : {}) });
+      },
+    };
+  }
+
+  #track(id: number, proc: GuestProcess): void {
+    this.#running.set(id, { proc, hostPaused: new Set() });
+    if (this.#linkBlocked) this.#applyPause();
+  }
+
+  #listen(msg: Extract<HostMessage, { type: "listen" }>): void {
+    const { id } = msg;
+    if (this.#running.has(id)) {
+      this.#send({ type: "exit", id, code: 126, error: `channel ${id} is already in use` });
+      return;
+    }
+    const accepted = (socket: net.Socket) => {
+      const channel = this.#nextChannel;
+      this.#nextChannel = channel >= 0xffffffff ? AGENT_CHANNEL_BASE : channel + 1;
+      this.#send({ type: "accept", id, channel });
+      this.#track(channel, socketProcess(socket, this.#events(channel)));
+    };
+    const events = this.#events(id);
+    const proc = listenProcess(msg, accepted, events, () => {
+      if (!events.done) this.#send({ type: "started", id, pid: process.pid });
+    });
+    if (proc && !events.done) this.#track(id, proc);
   }
 
   #exec(msg: Extract<HostMessage, { type: "exec" }>): void {

@@ -17,6 +17,9 @@ export class GuestExec {
   readonly exited: Promise<number>;
   /** The guest's pid once started. */
   pid: number | undefined;
+  /** Resolves when the agent reports it started (a listener: listening); rejects if it ended first. */
+  readonly started: Promise<void>;
+  #markStarted!: (ok: boolean, why?: string) => void;
   /** Why the agent could not start it (exit code 127 or 126). */
   error: string | undefined;
   readonly #wire: ExecWire;
@@ -34,6 +37,10 @@ export class GuestExec {
       this.#reject = rej;
     });
     this.exited.catch(() => {}); // callers that only read the streams see the stream errors
+    this.started = new Promise<void>((res, rej) => {
+      this.#markStarted = (ok, why) => (ok ? res() : rej(new Error(why)));
+    });
+    this.started.catch(() => {});
     this.stdout = this.#output(1);
     this.stderr = this.#output(2);
     this.stdin = new Writable({
@@ -94,8 +101,15 @@ export class GuestExec {
     }
   }
 
+  /** The agent started it as pid `pid`. */
+  begun(pid: number): void {
+    this.pid = pid;
+    this.#markStarted(true);
+  }
+
   exit(code: number, error?: string): void {
     if (this.#finished) return;
+    this.#markStarted(false, error ?? `it ended (exit code ${code}) before it started`);
     this.#finish();
     this.error = error;
     this.#resolve(code);
@@ -104,6 +118,7 @@ export class GuestExec {
   /** The link broke: the process is lost with it. */
   lost(reason: string): void {
     if (this.#finished) return;
+    this.#markStarted(false, `the link to the guest agent broke: ${reason}`);
     this.#finish();
     this.#reject(new Error(`the link to the guest agent broke: ${reason}`));
   }

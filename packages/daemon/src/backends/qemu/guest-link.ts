@@ -36,6 +36,8 @@ export class GuestLink extends EventEmitter<GuestLinkEvents> {
   readonly #server: http.Server;
   readonly #wss: WebSocketServer;
   readonly #execs = new Map<number, GuestExec>();
+  /** Listener id → what takes its accepted connections. */
+  readonly #listeners = new Map<number, (conn: GuestExec) => void>();
   #ws: WebSocket | undefined;
   #hello: AgentHello | undefined;
   #nextId = 1;
@@ -92,18 +94,8 @@ export class GuestLink extends EventEmitter<GuestLinkEvents> {
 
   /** Runs argv in the guest. Throws when no agent is connected. */
   exec(argv: readonly string[], opts: ExecOptions = {}): GuestExec {
-    const ws = this.#ws;
-    if (!ws || !this.#hello) throw new Error("the guest agent is not connected");
     if (argv.length === 0) throw new Error("exec needs a command");
-    const id = this.#nextId++;
-    const proc = new GuestExec(id, {
-      message: (msg) => this.#send(ws, msg),
-      frame: (data, done) => {
-        if (ws.readyState !== ws.OPEN) done();
-        else ws.send(data, (err) => done(err ?? null));
-      },
-    });
-    this.#execs.set(id, proc);
+    const { ws, proc, id } = this.#channel(this.#nextId++);
     this.#send(ws, {
       type: "exec",
       id,
@@ -113,6 +105,41 @@ export class GuestLink extends EventEmitter<GuestLinkEvents> {
       tty: opts.tty ?? null,
     });
     return proc;
+  }
+
+  /**
+   * A Unix socket at `guestPath` in the guest, owned by `owner`: each connection made to it is
+   * handed to `onConnection` as a channel (its stdout is what the guest client wrote; write to
+   * its stdin to answer). The returned channel is the listener: `started` once it listens,
+   * `signal` closes it. Throws when no agent is connected.
+   */
+  listen(
+    guestPath: string,
+    owner: { uid: number; gid: number },
+    onConnection: (conn: GuestExec) => void,
+  ): GuestExec {
+    const { ws, proc, id } = this.#channel(this.#nextId++);
+    this.#listeners.set(id, onConnection);
+    proc.exited.then(
+      () => this.#listeners.delete(id),
+      () => this.#listeners.delete(id),
+    );
+    this.#send(ws, { type: "listen", id, path: guestPath, uid: owner.uid, gid: owner.gid });
+    return proc;
+  }
+
+  #channel(id: number): { ws: WebSocket; proc: GuestExec; id: number } {
+    const ws = this.#ws;
+    if (!ws || !this.#hello) throw new Error("the guest agent is not connected");
+    const proc = new GuestExec(id, {
+      message: (msg) => this.#send(ws, msg),
+      frame: (data, done) => {
+        if (ws.readyState !== ws.OPEN) done();
+        else ws.send(data, (err) => done(err ?? null));
+      },
+    });
+    this.#execs.set(id, proc);
+    return { ws, proc, id };
   }
 
   async close(): Promise<void> {
@@ -154,9 +181,15 @@ export class GuestLink extends EventEmitter<GuestLinkEvents> {
       this.emit("connect", msg);
       return;
     }
+    if (msg.type === "accept") {
+      const take = this.#listeners.get(msg.id);
+      if (!take || this.#execs.has(msg.channel) || !this.#ws) return;
+      take(this.#channel(msg.channel).proc);
+      return;
+    }
     const proc = this.#execs.get(msg.id);
     if (!proc) return;
-    if (msg.type === "started") proc.pid = msg.pid;
+    if (msg.type === "started") proc.begun(msg.pid);
     else if (msg.type === "exit") {
       this.#execs.delete(msg.id);
       proc.exit(msg.code, msg.error);
@@ -171,6 +204,7 @@ export class GuestLink extends EventEmitter<GuestLinkEvents> {
     this.#hello = undefined;
     for (const proc of this.#execs.values()) proc.lost(reason);
     this.#execs.clear();
+    this.#listeners.clear();
     if (hadHello) this.emit("disconnect", reason);
   }
 }

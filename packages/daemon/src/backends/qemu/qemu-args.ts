@@ -8,8 +8,18 @@ export interface VmShare {
   hostPath: string;
   guestPath: string;
   readOnly: boolean;
-  /** "none": guest sees host owners and modes, writes as the QEMU user; "mapped-xattr": guest owners kept in xattrs. */
-  securityModel?: "none" | "mapped-xattr" | undefined;
+  /**
+   * "none": guest sees host owners and modes, writes as the QEMU user; "passthrough": files the
+   * guest makes get the guest user's uid (QEMU must run as root); "mapped-xattr": guest owners
+   * kept in xattrs.
+   */
+  securityModel?: "none" | "passthrough" | "mapped-xattr" | undefined;
+}
+
+/** A guest TCP port QEMU connects to a host Unix socket (slirp's guestfwd). */
+export interface GuestForward {
+  port: number;
+  socketPath: string;
 }
 
 export interface VmSpec {
@@ -30,7 +40,13 @@ export interface VmSpec {
   /** Extra kernel command line words. */
   append?: readonly string[] | undefined;
   /** undefined: no network card at all. */
-  network?: { guestfwd?: { port: number; socketPath: string } | undefined } | undefined;
+  network?:
+    | {
+        guestfwd?: GuestForward | undefined;
+        /** More forwards beside `guestfwd` (each its own guest port). */
+        guestfwds?: readonly GuestForward[] | undefined;
+      }
+    | undefined;
   /** Serial console: a file (default `<dir>/serial.log`) or the QEMU process's stdout. */
   serial?: "file" | "stdio" | undefined;
 }
@@ -59,8 +75,13 @@ function b64(s: string): string {
   return Buffer.from(s, "utf8").toString("base64");
 }
 
+function forwardsOf(spec: VmSpec): GuestForward[] {
+  const n = spec.network;
+  return n ? [...(n.guestfwd ? [n.guestfwd] : []), ...(n.guestfwds ?? [])] : [];
+}
+
 function checkSpec(spec: VmSpec): void {
-  const sockets = [vmPaths(spec.dir).qmp, spec.network?.guestfwd?.socketPath].filter(Boolean);
+  const sockets = [vmPaths(spec.dir).qmp, ...forwardsOf(spec).map((f) => f.socketPath)];
   for (const s of sockets as string[]) {
     if (Buffer.byteLength(s) > UNIX_PATH_MAX) {
       throw new Error(
@@ -170,8 +191,8 @@ export function qemuArgs(spec: VmSpec, accel: Accelerator): string[] {
   } else {
     // restrict=on: the guest reaches nothing on the host or beyond, except the guestfwd below.
     const nic = ["user", "model=virtio-net-pci", "restrict=on"];
-    const fwd = spec.network.guestfwd;
-    if (fwd) nic.push(`guestfwd=tcp:${GUESTFWD_ADDRESS}:${fwd.port}-unix:${esc(fwd.socketPath)}`);
+    for (const fwd of forwardsOf(spec))
+      nic.push(`guestfwd=tcp:${GUESTFWD_ADDRESS}:${fwd.port}-unix:${esc(fwd.socketPath)}`);
     args.push("-nic", nic.join(","));
   }
   return args;
