@@ -9,10 +9,11 @@ import { daemonSuite } from "./suites/daemon.ts";
 import { hostExecSuite } from "./suites/host-exec.ts";
 import { sandboxSuite } from "./suites/sandbox.ts";
 import { scaleSuite } from "./suites/scale.ts";
+import { vmSuite } from "./suites/vm.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const suites: BenchSuite[] = [daemonSuite, sandboxSuite, scaleSuite, hostExecSuite];
+const suites: BenchSuite[] = [daemonSuite, sandboxSuite, scaleSuite, hostExecSuite, vmSuite];
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);
 

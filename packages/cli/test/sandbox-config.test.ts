@@ -138,3 +138,45 @@ describe("the same sandbox on Podman", () => {
     ).toBe("");
   });
 });
+
+describe("sandbox.agent_config_dir", () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setup("agent: demo\nsandbox:\n  agent_config_dir: $ROOT/agent-config/{agent}\n");
+    const dir = path.join(s.home.root, "agent-config", "demo");
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, "marker"), "host-config\n");
+    await fs.chown(dir, OWNER.uid, OWNER.gid);
+  }, 320_000);
+  afterAll(() => teardown(s));
+
+  it("mounts the named directory as the agent's ~/.claude, read-write (control: by default wm's own directory is there)", async () => {
+    const res = await s.run(
+      "cat /home/agent/.claude/marker; echo dir=$CLAUDE_CONFIG_DIR; touch /home/agent/.claude/from-sandbox && echo wrote",
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe("host-config\ndir=/home/agent/.claude\nwrote\n");
+    await fs.stat(path.join(s.home.root, "agent-config", "demo", "from-sandbox"));
+
+    const plain = await setup("agent: demo\n");
+    try {
+      const control = await plain.run("cat /home/agent/.claude/marker 2>/dev/null || echo absent");
+      expect(control.stdout).toBe("absent\n");
+      await fs.stat(path.join(plain.home.root, ".claude-sandbox"));
+    } finally {
+      await teardown(plain);
+    }
+  });
+
+  it("refuses a directory that holds other secrets, naming the key", async () => {
+    await fs.mkdir(path.join(s.home.root, ".ssh"), { recursive: true });
+    await fs.writeFile(
+      path.join(s.home.configDir, "config.yaml"),
+      `agent: demo\nsandbox:\n  agent_config_dir: ${s.home.root}/.ssh\n`,
+    );
+    const res = await s.run("true");
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain("sandbox.agent_config_dir");
+    expect(res.stderr).toContain(".ssh");
+  });
+});

@@ -1,13 +1,35 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeSandboxHome, type SandboxHome, type TempHome, WM_BIN } from "@wm/testing";
+import { makeSandboxHome, runWm, type SandboxHome, type TempHome, WM_BIN } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  failInCiWithoutVmTools,
+  missingVmTools,
+} from "../../daemon/src/backends/qemu/vm-tools.test-support.ts";
 
 let home: TempHome;
 let wt: string;
-const server = `wmtest-${process.pid}`;
+let server = `wmtest-${process.pid}`;
+
+failInCiWithoutVmTools();
+
+/** The same terminal behaviour from a container and from a session in a VM. */
+const BACKENDS = [
+  { backend: "container", config: "agent: demo\n", env: {} },
+  ...(missingVmTools.length === 0
+    ? [
+        {
+          backend: "vm",
+          config:
+            "agent: demo\nsandbox:\n  backend: vm\n  lima:\n    cpus: 2\n    memory: 1GiB\n    disk: 8GiB\n",
+          env: { XDG_CACHE_HOME: path.join(os.homedir(), ".cache"), WM_VM_IDLE_SECONDS: "0" },
+        },
+      ]
+    : []),
+];
 
 function tmux(...args: string[]): string {
   return execFileSync("tmux", ["-L", server, ...args], { encoding: "utf8" });
@@ -54,21 +76,37 @@ async function exitCode(file: string): Promise<number> {
   throw new Error("the client never exited");
 }
 
-let bench: SandboxHome;
-beforeAll(async () => {
-  bench = await makeSandboxHome({ branches: ["tty"] });
-  home = bench.home;
-  wt = bench.repo.worktrees.tty as string;
-}, 320_000);
+describe.each(BACKENDS)("wm sandbox run on a terminal ($backend)", ({ backend, config, env }) => {
+  let bench: SandboxHome;
+  beforeAll(async () => {
+    server = `wmtest-${process.pid}-${backend}`;
+    bench = await makeSandboxHome({ branches: ["tty"], config, env });
+    home = bench.home;
+    wt = bench.repo.worktrees.tty as string;
+    // A VM boots once here, so the terminal cases time the session, not the boot.
+    const warm = await runWm(["sandbox", "run", "--worktree", wt, "--", "true"], {
+      env: home.env,
+      timeoutMs: 400_000,
+    });
+    expect(warm.code, warm.stderr).toBe(0);
+  }, 720_000);
 
-afterAll(async () => {
-  try {
-    tmux("kill-server");
-  } catch {}
-  await bench.cleanup();
-});
+  afterAll(async () => {
+    try {
+      tmux("kill-server");
+    } catch {}
+    if (backend === "vm") {
+      const listed = await runWm(["sandbox", "list", "--json"], { env: home.env });
+      const vms = (JSON.parse(listed.stdout).vms as { name: string }[]).map((v) => v.name);
+      if (vms.length > 0)
+        await runWm(["sandbox", "stop", "--vm", "--rm", ...vms], {
+          env: home.env,
+          timeoutMs: 120_000,
+        });
+    }
+    await bench.cleanup();
+  }, 180_000);
 
-describe("wm sandbox run on a terminal", () => {
   it("gives the command a TTY of the terminal's size, raw input, resize and the exit code", async () => {
     const codeFile = await inTerminal(
       "test -t 0 && echo has-tty; stty size; printf 'type> '; read line; echo got:$line; trap 'stty size; exit 5' WINCH; echo resize-me; while :; do sleep 0.1; done",

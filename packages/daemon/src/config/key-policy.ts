@@ -122,6 +122,7 @@ const ACTED_ON = [
   "sandbox.rpc_transport",
   "sandbox.max_spawns",
   "sandbox.toolchain",
+  "sandbox.agent_config_dir",
   "sandbox.lima.isolation",
   "sandbox.lima.projects_dir",
   "sandbox.lima.cpus",

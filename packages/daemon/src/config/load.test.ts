@@ -37,7 +37,6 @@ const UNSUPPORTED_IN_FULL_FIXTURE = [
   "dashboard.worktree_columns",
   "dashboard.worktree_label",
   "default_session",
-  "sandbox.agent_config_dir",
   "sandbox.container.cap_add",
   "sandbox.container.devices",
   "sandbox.container.excluded_files",

@@ -87,6 +87,8 @@ export interface LaunchPlan extends Omit<SandboxLaunch, "mounts"> {
   hostCommands: WmConfig["sandbox"]["host_commands"];
   /** `sandbox.extra_mounts` as configured, resolved on disk by the caller. */
   extraMounts: WmConfig["sandbox"]["extra_mounts"];
+  /** `sandbox.agent_config_dir` as configured (`~` and `{agent}` not yet expanded). */
+  agentConfigDir: string | undefined;
 }
 
 /**
@@ -182,5 +184,6 @@ export function launchPlan(
     transport: config.sandbox.rpc_transport,
     hostCommands: config.sandbox.host_commands,
     extraMounts: config.sandbox.extra_mounts,
+    agentConfigDir: config.sandbox.agent_config_dir,
   };
 }

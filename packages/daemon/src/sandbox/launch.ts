@@ -7,11 +7,17 @@ import {
   pathWithHostCommands,
   writeHostCommandWrappers,
 } from "../host-exec/wrappers.ts";
-import { claudeCredentialMounts } from "./credentials.ts";
+import {
+  AgentConfigDirError,
+  agentConfigDir,
+  claudeCredentialMounts,
+  GUEST_HOME,
+} from "./credentials.ts";
 import { resolveExtraMounts } from "./extra-mounts.ts";
 import { gitLayoutMounts, type WorktreeRecord } from "./git-layout.ts";
 import type { GitShadow } from "./git-shadow.ts";
 import type { LaunchPlan } from "./launch-plan.ts";
+import { locationReason, resolveRefusals } from "./mount-refusals.ts";
 import { findShimBundle, type ShimRuntimes } from "./shim-runtime.ts";
 
 /** What a plan needs from the disk and the daemon to become a launch. */
@@ -40,11 +46,13 @@ export async function resolveLaunch(
     stateDir: daemon.paths.stateDir,
     shimBundle: findShimBundle(daemon.env),
   });
+  const configDir = agentConfigDir(plan.agentConfigDir, plan.agent, daemon.homedir);
+  if (configDir !== undefined) await checkAgentConfigDir(configDir, daemon, io.worktree);
   const mounts: MountSpec[] = [
     ...(await gitLayoutMounts(io.worktree, io.gitShadow)),
     ...shim.mounts,
     io.endpointMount,
-    ...(await claudeCredentialMounts(daemon.homedir, plan.user)),
+    ...(await claudeCredentialMounts(daemon.homedir, plan.user, configDir)),
     ...(await resolveExtraMounts(plan.extraMounts, {
       homedir: daemon.homedir,
       worktree: io.worktree,
@@ -52,6 +60,7 @@ export async function resolveLaunch(
     })),
   ];
   const env = { ...plan.env };
+  if (configDir !== undefined) env.CLAUDE_CONFIG_DIR = `${GUEST_HOME}/.claude`;
   if (plan.hostCommands.length > 0) {
     const endpointDir = io.endpointMount.source;
     await writeHostCommandWrappers(endpointDir, plan.hostCommands);
@@ -77,4 +86,26 @@ export async function resolveLaunch(
 export async function worktreeOwner(worktree: string): Promise<{ uid: number; gid: number }> {
   const st = await fs.stat(worktree);
   return { uid: st.uid, gid: st.gid };
+}
+
+/**
+ * `sandbox.agent_config_dir` may be the agent's own directory on the host (`~/.claude`, which
+ * the mount refusals list as holding secrets: sharing it is the point of the key), never a
+ * directory that holds or sits in other secrets, the daemon's state or a socket.
+ */
+async function checkAgentConfigDir(
+  dir: string,
+  daemon: DaemonContext,
+  worktree: WorktreeRecord,
+): Promise<void> {
+  const real = await fs.realpath(dir).catch(() => dir);
+  const own = new Set([".claude", ".claude.json"].map((f) => `${daemon.homedir}/${f}`));
+  const refusals = (
+    await resolveRefusals({ homedir: daemon.homedir, worktree, paths: daemon.paths })
+  ).filter((r) => !own.has(r.path));
+  const why = locationReason(real, true, refusals);
+  if (why)
+    throw new AgentConfigDirError(
+      `sandbox.agent_config_dir: ${dir} ${why}; name the agent's own configuration directory, or remove the key`,
+    );
 }

@@ -12,6 +12,7 @@ import type { SandboxBackend, SandboxInfo, SandboxRuntime } from "../backends/sa
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { hashToken, newToken } from "../guest/token.ts";
+import { AgentConfigDirError } from "./credentials.ts";
 import { MountRefusedError } from "./extra-mounts.ts";
 import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
 import { GitShadows } from "./git-shadows.ts";
@@ -270,6 +271,7 @@ export class SandboxManager {
       daemon.log.error({ err, sandbox: id }, "sandbox failed to start");
       await this.#cleanup(id, { removeRecord: true });
       if (err instanceof MountRefusedError) throw new RpcError("Refused", err.message);
+      if (err instanceof AgentConfigDirError) throw new RpcError("ConfigInvalid", err.message);
       if (err instanceof RpcError) throw err;
       throw new RpcError("Unavailable", `could not start the sandbox: ${(err as Error).message}`);
     }

@@ -214,7 +214,9 @@ export class VmSandboxBackend implements SandboxBackend {
   async start(handle: SandboxHandle): Promise<void> {
     const s = this.#session(handle);
     const proc = s.vm.link.exec(
-      ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", s.script],
+      // Its own network namespace too: only loopback, so nothing in the sandbox can reach the
+      // agent link's guest port (10.0.2.100) and write into the daemon's stream.
+      ["unshare", "--mount", "--net", "--propagation", "private", "--", "/bin/sh", "-c", s.script],
       { cwd: "/", tty: s.tty ? { rows: 24, cols: 80 } : null },
     );
     s.proc = proc;

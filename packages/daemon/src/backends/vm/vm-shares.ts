@@ -125,6 +125,7 @@ export function sessionScript(s: SessionScript): string {
   const lines = [
     "set -eu",
     "mount --make-rprivate /",
+    "ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null || true",
     "bind() {",
     '  if [ "$4" = file ]; then',
     '    [ -e "$2" ] || { mkdir -p "$(dirname "$2")" && : > "$2"; }',
