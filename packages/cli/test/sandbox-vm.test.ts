@@ -190,3 +190,71 @@ describe.runIf(missingVmTools.length === 0)("sandbox.backend: lima (QEMU VM)", (
     expect((await fs.readFile(pidFile, "utf8")).trim()).not.toBe(qemuPid);
   }, 900_000);
 });
+
+describe.runIf(missingVmTools.length === 0)("VM provisioning and idle stop", () => {
+  let bench: SandboxHome;
+  let configFile: string;
+  const config = (provision: string | undefined) =>
+    [
+      "agent: demo",
+      "sandbox:",
+      "  backend: vm",
+      "  lima:",
+      "    cpus: 2",
+      "    memory: 1GiB",
+      "    disk: 8GiB",
+      ...(provision ? [`    provision: ${JSON.stringify(provision)}`] : []),
+      "",
+    ].join("\n");
+
+  beforeAll(async () => {
+    bench = await makeSandboxHome({
+      branches: ["prov"],
+      config: config("echo provisioning-said-hello; exit 3"),
+      env: { XDG_CACHE_HOME: path.join(os.homedir(), ".cache"), WM_VM_IDLE_SECONDS: "2" },
+    });
+    configFile = path.join(bench.home.configDir, "config.yaml");
+  }, 320_000);
+
+  afterAll(async () => {
+    const listed = await runWm(["sandbox", "list", "--json"], { env: bench.home.env });
+    const vms = listed.code === 0 ? (JSON.parse(listed.stdout).vms as ListedVm[]) : [];
+    if (vms.length > 0)
+      await runWm(["sandbox", "stop", "--vm", "--rm", ...vms.map((v) => v.name)], {
+        env: bench.home.env,
+        timeoutMs: 120_000,
+      });
+    await bench?.cleanup();
+  }, 180_000);
+
+  it("a failing provision script is a clear error with its output, the VM is kept, the next start provisions again, and an idle VM stops", async () => {
+    const { env } = bench.home;
+    const wt = bench.repo.worktrees.prov as string;
+    const run = () =>
+      runWm(["sandbox", "run", "--worktree", wt, "--", "cat", "/home/agent/fixed"], {
+        env,
+        timeoutMs: 400_000,
+      });
+    const failed = await run();
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain("sandbox.lima.provision script exited with 3");
+    expect(failed.stderr).toContain("provisioning-said-hello");
+    expect(failed.stderr).toContain("provision.log");
+    const listVms = async () =>
+      JSON.parse((await runWm(["sandbox", "list", "--json"], { env })).stdout).vms as ListedVm[];
+    expect((await listVms())[0]?.state).toBe("running"); // kept for inspection
+
+    await fs.writeFile(configFile, config("echo fixed > /home/agent/fixed"));
+    const ok = await run();
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe("fixed\n");
+
+    // No sandbox left in it: after WM_VM_IDLE_SECONDS the daemon stops it (its disk stays).
+    for (;;) {
+      const [vm] = await listVms();
+      if (vm?.state === "stopped") break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect((await listVms())[0]?.diskBytes).toBeGreaterThan(0);
+  }, 900_000);
+});

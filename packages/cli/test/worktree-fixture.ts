@@ -44,9 +44,9 @@ function gitIn(cwd: string, env: NodeJS.ProcessEnv, args: readonly string[]): st
  * own (`tmux -L wmt-…`, session `main`) that `wm` runs "inside" through `$TMUX`.
  */
 export async function makeWorkbench(
-  opts: { global?: string; project?: string } = {},
+  opts: { global?: string; project?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Workbench> {
-  const home = await makeTempHome();
+  const home = await makeTempHome(opts.env);
   await fs.mkdir(home.configDir, { recursive: true });
   await fs.writeFile(
     path.join(home.configDir, "config.yaml"),

@@ -23,7 +23,7 @@ import {
   removeGuestEndpoint,
 } from "./guest-endpoint.ts";
 import { resolveLaunch, worktreeOwner } from "./launch.ts";
-import { imageChoice, launchPlan, ownLabels } from "./launch-plan.ts";
+import { launchPlan, ownLabels } from "./launch-plan.ts";
 import { removeOrphans, type Unrecorded, unrecordedSandboxes } from "./orphans.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
 import { recordFromLabels } from "./record-labels.ts";
@@ -37,7 +37,7 @@ import {
   toolchainCommand,
   toolchainPreflight,
 } from "./toolchain.ts";
-import { usesVm, VM_IMAGE, vmLaunchFor } from "./vm-launch.ts";
+import { sandboxTarget, usesVm, vmLaunchFor } from "./vm-launch.ts";
 import type { WorktreeStore } from "./worktree-store.ts";
 
 export interface RunRequest {
@@ -162,9 +162,7 @@ export class SandboxManager {
     const vm = usesVm(config)
       ? vmLaunchFor(config, worktree, { stateDir: daemon.paths.stateDir, homedir: daemon.homedir })
       : undefined;
-    const { runtime, image } = vm
-      ? { runtime: "vm" as const, image: VM_IMAGE }
-      : imageChoice(config, { agent: req.agent });
+    const { runtime, image } = sandboxTarget(config, req.agent);
     const backend = this.backend(runtime);
     const toolchain = vm ? await this.#toolchain(config, worktree, req.command) : undefined;
     if (vm && toolchain) vm.preflight = toolchain.preflight || undefined;

@@ -2,12 +2,14 @@ import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { RpcError } from "@wm/protocol";
+import type { SandboxRuntime } from "../backends/sandbox-backend.ts";
 import type { VmLaunch } from "../backends/vm/vm-sandbox.ts";
 import { within } from "../backends/vm/vm-shares.ts";
 import type { WmConfig } from "../config/index.ts";
 import { worktreeBaseDir } from "../worktrees/names.ts";
 import type { WorktreeRecord } from "./git-layout.ts";
 import { gitShadowRoot } from "./git-shadow.ts";
+import { imageChoice } from "./launch-plan.ts";
 import { parseBytes } from "./limits.ts";
 
 /** `sandbox.backend: lima` (workmux's name) and `vm` choose the VM backend. */
@@ -17,6 +19,14 @@ export function usesVm(config: Pick<WmConfig, "sandbox">): boolean {
 
 /** What `wm sandbox list` shows as a VM sandbox's image. */
 export const VM_IMAGE = "wm-vm (offline Debian 12)";
+
+/** Where a sandbox of `config` runs and from what: the VM backend, or imageChoice's engine. */
+export function sandboxTarget(
+  config: WmConfig,
+  agent?: string | undefined,
+): { runtime: SandboxRuntime; image: string } {
+  return usesVm(config) ? { runtime: "vm", image: VM_IMAGE } : imageChoice(config, { agent });
+}
 
 const DEFAULTS = { cpus: 4, memory: "4GiB", disk: "100GiB" };
 

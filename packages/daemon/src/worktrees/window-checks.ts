@@ -1,10 +1,10 @@
 import { type PaneRun, RpcError } from "@wm/protocol";
 import { EngineError } from "../backends/docker/engine-error.ts";
-import type { RuntimeName } from "../backends/types.ts";
+import type { SandboxRuntime } from "../backends/sandbox-backend.ts";
 import type { LoadedConfig } from "../config/index.ts";
 import type { DaemonContext } from "../context.ts";
 import { installHint } from "../doctor/run-version.ts";
-import { imageChoice } from "../sandbox/launch-plan.ts";
+import { sandboxTarget } from "../sandbox/vm-launch.ts";
 import { tmuxMissing } from "../tmux/tmux-client.ts";
 import { type PaneContext, type PlannedWindow, windowSpecs } from "./pane-commands.ts";
 
@@ -13,8 +13,8 @@ export type SandboxAsk = "flag" | "config" | "record";
 
 export interface WindowPlan {
   windows: PlannedWindow[];
-  /** The engine the sandboxed panes run on; undefined when no pane is sandboxed. */
-  runtime: RuntimeName | undefined;
+  /** The engine (or `vm`) the sandboxed panes run on; undefined when no pane is sandboxed. */
+  runtime: SandboxRuntime | undefined;
 }
 
 export interface PlanInput extends Omit<PaneContext, "config"> {
@@ -76,9 +76,9 @@ function noSandboxedPane(input: PlanInput): RpcError {
 }
 
 /** The sandbox image the panes' `wm sandbox run` will use, checked before any window opens. */
-async function checkImage(daemon: DaemonContext, input: PlanInput): Promise<RuntimeName> {
+async function checkImage(daemon: DaemonContext, input: PlanInput): Promise<SandboxRuntime> {
   const { config } = input.loaded;
-  const { runtime, image } = imageChoice(config);
+  const { runtime, image } = sandboxTarget(config);
   try {
     await daemon.sandboxes.backend(runtime).requireImage(image);
   } catch (err) {

@@ -95,7 +95,7 @@ export const paneRun = z.object({
   command: z.string().nullable(),
   /** In a sandbox, or on the host. */
   where: z.enum(["sandbox", "host"]),
-  /** The container engine of a sandboxed pane (`docker`, `podman`); null on the host. */
+  /** Where a sandboxed pane runs (`docker`, `podman`, `vm`); null on the host. */
   backend: z.string().nullable(),
 });
 export type PaneRun = z.infer<typeof paneRun>;

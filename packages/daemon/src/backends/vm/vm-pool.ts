@@ -176,6 +176,18 @@ export class VmPool {
         }
       }
       vm ??= await this.#boot(def);
+      if (!vm.state.provisioned) {
+        try {
+          await this.#provision(vm, def);
+        } catch (err) {
+          // Kept running for inspection; the next sandbox of this VM provisions it again.
+          throw new ProvisionError(
+            `provisioning VM ${def.name} failed: ${(err as Error).message}; the VM is kept for inspection (see ${path.join(vm.dir, "provision.log")}; wm sandbox stop --vm ${def.name} --rm to start over)`,
+          );
+        }
+        vm.state.provisioned = true;
+        await this.#writeState(def.name, vm.state);
+      }
       if (vm.idle) clearTimeout(vm.idle);
       vm.idle = undefined;
       vm.sessions.add(sandbox);
@@ -186,7 +198,7 @@ export class VmPool {
   /** Sandbox `sandbox` no longer uses VM `name`. */
   release(name: string, sandbox: string): void {
     const vm = this.#running.get(name);
-    if (!vm || !vm.sessions.delete(sandbox) || vm.sessions.size > 0) return;
+    if (!vm?.sessions.delete(sandbox) || vm.sessions.size > 0) return;
     if (this.#o.idleMs > 0) {
       vm.idle = setTimeout(() => {
         if (vm.sessions.size === 0)
@@ -415,18 +427,6 @@ export class VmPool {
     };
     this.#watch(vm);
     this.#running.set(def.name, vm);
-    if (!state.provisioned) {
-      try {
-        await this.#provision(vm, def);
-      } catch (err) {
-        // Kept running for inspection (wm sandbox shell); a later start tries again.
-        throw new ProvisionError(
-          `provisioning VM ${def.name} failed: ${(err as Error).message}; the VM is kept for inspection (see ${path.join(dir, "provision.log")}; wm sandbox stop --vm ${def.name} --rm to start over)`,
-        );
-      }
-      state.provisioned = true;
-      await this.#writeState(def.name, state);
-    }
     return vm;
   }
 
