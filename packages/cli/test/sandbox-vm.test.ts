@@ -48,6 +48,7 @@ describe.runIf(missingVmTools.length === 0)("sandbox.backend: lima (QEMU VM)", (
         "agent: demo",
         "sandbox:",
         "  backend: lima",
+        "  host_commands: [uname]",
         "  lima:",
         "    cpus: 2",
         "    memory: 1GiB",
@@ -90,7 +91,7 @@ describe.runIf(missingVmTools.length === 0)("sandbox.backend: lima (QEMU VM)", (
 
   it("boots the project's VM, provisions it once and runs the agent there as the worktree's owner", async () => {
     const res = await inSandbox(
-      "id -u; cat /home/agent/provisioned-by; uname -r; echo kept > /home/agent/kept; pwd",
+      "id -u; cat /home/agent/provisioned-by; /bin/uname -r; echo kept > /home/agent/kept; pwd",
     );
     expect(res.code, res.stderr).toBe(0);
     const [uid, provisionedBy, kernel, cwd] = res.stdout.trim().split("\n");
@@ -139,12 +140,25 @@ describe.runIf(missingVmTools.length === 0)("sandbox.backend: lima (QEMU VM)", (
         "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '",
         "echo ---",
         "bash -c 'exec 3<>/dev/tcp/10.0.2.100/7070' 2>/dev/null && echo link-reached || echo link-unreachable",
+        "echo ---",
+        // Its loopback is up: a port nobody listens on refuses, it is not unreachable.
+        "bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1 | grep -o 'Connection refused'",
       ].join("; "),
     );
-    const [atProvision = "", inside = "", attempt = ""] = res.stdout.split("---\n");
+    const [atProvision = "", inside = "", attempt = "", loopback = ""] = res.stdout.split("---\n");
     expect(atProvision.split("\n")).toContain("eth0");
     expect(inside.trim()).toBe("lo");
     expect(attempt.trim()).toBe("link-unreachable");
+    expect(loopback).toContain("Connection refused");
+  }, 400_000);
+
+  it("runs a host command (sandbox.host_commands) on the host through the VM's endpoint", async () => {
+    const res = await inSandbox("command -v uname; uname -r; /bin/uname -r");
+    expect(res.code, res.stderr).toBe(0);
+    const [wrapper, viaHost, guest] = res.stdout.trim().split("\n");
+    expect(wrapper).toBe("/run/wm/host-bin/uname");
+    expect(viaHost).toBe(os.release());
+    expect(guest).not.toBe(os.release());
   }, 400_000);
 
   it("reports the agent's status to the host through the guest agent", async () => {

@@ -4,14 +4,14 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "
 import os from "node:os";
 import path from "node:path";
 import { execTool } from "./vm-exec.ts";
-import { GUEST_INIT, INITRAMFS_INIT } from "./vm-guest-scripts.ts";
+import { GUEST_BUSYBOX, GUEST_INIT, INITRAMFS_INIT } from "./vm-guest-scripts.ts";
 import { buildInitramfs } from "./vm-initramfs.ts";
 import { fetchKernelDebs, type KernelDebs } from "./vm-kernel.ts";
 import { buildRootDisk } from "./vm-rootfs.ts";
 import { extractPvhKernel } from "./vm-vmlinux.ts";
 
 /** Bump when the way the base is assembled changes (the scripts are hashed on their own). */
-export const VM_RECIPE_VERSION = 2;
+export const VM_RECIPE_VERSION = 3;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -135,7 +135,7 @@ async function buildBoot(
     bytes: initrd.data.length,
   });
   await rm(kroot, { recursive: true, force: true });
-  return { kernelName, modules: initrd.modules };
+  return { kernelName, modules: initrd.modules, busybox };
 }
 
 /** The root disk: ext4 from the tarball plus /sbin/wm-init, as a qcow2 base in `out`. */
@@ -146,6 +146,7 @@ async function buildDisk(
   kernelVersion: string,
   env: Env,
   progress: Progress,
+  busybox: string,
 ): Promise<void> {
   progress({ phase: "rootfs", message: `root disk from ${path.basename(tarball)}` });
   const raw = path.join(work, "root.ext4");
@@ -158,6 +159,9 @@ async function buildDisk(
     extra: [
       { path: "sbin/wm-init", mode: 0o755, data: GUEST_INIT },
       { path: "etc/wm-vm-release", mode: 0o644, data: release },
+      // Static: each sandbox's setup runs it for its mounts (a dynamic binary's start costs
+      // several times more under software emulation) and for `ip`, which the base lacks.
+      { path: GUEST_BUSYBOX.slice(1), mode: 0o755, data: await readFile(busybox) },
     ],
   });
   progress({
@@ -205,7 +209,7 @@ export async function buildVmBase(opts: {
     const out = path.join(work, "out");
     await mkdir(out);
     const boot = await buildBoot(work, out, debs, env, progress);
-    await buildDisk(work, out, tarball, debs.kernelVersion, env, progress);
+    await buildDisk(work, out, tarball, debs.kernelVersion, env, progress, boot.busybox);
     const manifest = {
       key,
       kernel: path.join(dir, boot.kernelName),

@@ -11,6 +11,9 @@
  * Serial console markers: `WM-READY <seconds since kernel start>` once shares are mounted,
  * `WM-EXIT <code>` when the command ends, `WM-ERROR <what>` on a setup failure.
  */
+/** A static busybox on the root disk (from Debian's busybox-static, as in the initramfs). */
+export const GUEST_BUSYBOX = "/usr/lib/wm/busybox";
+
 export const INITRAMFS_INIT = `#!/bin/sh
 export PATH=/bin
 mount -t proc proc /proc

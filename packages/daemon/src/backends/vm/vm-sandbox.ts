@@ -90,7 +90,7 @@ export class VmSandboxBackend implements SandboxBackend {
   }
 
   async imageEnv(): Promise<readonly string[]> {
-    return ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
+    return [`PATH=${SHIM_MOUNT}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`];
   }
 
   async guestGateway(): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { GUEST_BUSYBOX } from "../../images/vm-guest-scripts.ts";
 import type { VmShare } from "../qemu/qemu-args.ts";
 import type { MountSpec } from "../types.ts";
 
@@ -124,14 +125,18 @@ export interface SessionScript {
 export function sessionScript(s: SessionScript): string {
   const lines = [
     "set -eu",
-    "mount --make-rprivate /",
-    "ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null || true",
+    // Every process costs under software emulation: shell tests first, and the static busybox
+    // of the VM's disk rather than util-linux's dynamically linked tools. (The caller's
+    // `unshare --propagation private` already keeps these mounts from the VM's own view.)
+    `B=${GUEST_BUSYBOX}`,
+    "$B ip link set lo up",
     "bind() {",
     '  if [ "$4" = file ]; then',
-    '    [ -e "$2" ] || { mkdir -p "$(dirname "$2")" && : > "$2"; }',
-    '  else mkdir -p "$2"; fi',
-    '  mount --bind "$1" "$2"',
-    '  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+    '    [ -e "$2" ] || { $B mkdir -p "${2%/*}" && : > "$2"; }',
+    '  elif [ ! -d "$2" ]; then $B mkdir -p "$2"; fi',
+    '  $B mount -o bind "$1" "$2"',
+    '  if [ "$3" = ro ]; then $B mount -o remount,bind,ro "$2"; fi',
     "}",
   ];
   for (const b of s.binds)
@@ -139,11 +144,11 @@ export function sessionScript(s: SessionScript): string {
       `bind ${q(b.source)} ${q(b.target)} ${b.readOnly ? "ro" : "rw"} ${b.isFile ? "file" : "dir"}`,
     );
   lines.push(`bind ${q(s.endpointDir)} ${q(s.endpointTarget)} ro dir`);
-  for (const h of s.hide) lines.push(`umount -l ${q(h)}`);
-  for (const c of s.cover) lines.push(`mount -t tmpfs -o size=4k,mode=0755 wm-hidden ${q(c)}`);
+  for (const h of s.hide) lines.push(`$B umount -l ${q(h)}`);
+  for (const c of s.cover) lines.push(`$B mount -t tmpfs -o size=4k,mode=0755 wm-hidden ${q(c)}`);
   lines.push(
-    `mkdir -p ${q(s.home)}`,
-    `chown ${s.user.uid}:${s.user.gid} ${q(s.home)}`,
+    `[ -d ${q(s.home)} ] || $B mkdir -p ${q(s.home)}`,
+    `$B chown ${s.user.uid}:${s.user.gid} ${q(s.home)}`,
     `cd ${q(s.workdir)}`,
   );
   const env = Object.entries(s.env).map(([k, v]) => q(`${k}=${v}`));
