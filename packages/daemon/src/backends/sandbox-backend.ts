@@ -92,3 +92,16 @@ export interface SandboxBackend {
   /** Removes the sandbox and what only it used; one already gone is fine. */
   remove(handle: SandboxHandle): Promise<void>;
 }
+
+/**
+ * Whether `have` carries every label of `want`: the test behind `listOwned`. An empty `want`
+ * would match every sandbox of every owner, so it is an error.
+ */
+export function carriesLabels(
+  have: Readonly<Record<string, string>>,
+  want: Readonly<Record<string, string>>,
+): boolean {
+  const wanted = Object.entries(want);
+  if (wanted.length === 0) throw new Error("listOwned needs at least one label");
+  return wanted.every(([k, v]) => have[k] === v);
+}

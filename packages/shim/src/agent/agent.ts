@@ -208,6 +208,13 @@ export class Agent {
     };
   }
 
+  /** A host request on a channel that is still running is answered with exit 126. */
+  #free(id: number): boolean {
+    if (!this.#running.has(id)) return true;
+    this.#send({ type: "exit", id, code: 126, error: `channel ${id} is already in use` });
+    return false;
+  }
+
   #track(id: number, proc: GuestProcess): void {
     this.#running.set(id, { proc, hostPaused: new Set() });
     if (this.#linkBlocked) this.#applyPause();
@@ -215,10 +222,7 @@ export class Agent {
 
   #listen(msg: Extract<HostMessage, { type: "listen" }>): void {
     const { id } = msg;
-    if (this.#running.has(id)) {
-      this.#send({ type: "exit", id, code: 126, error: `channel ${id} is already in use` });
-      return;
-    }
+    if (!this.#free(id)) return;
     const accepted = (socket: net.Socket) => {
       const channel = this.#nextChannel;
       this.#nextChannel = channel >= 0xffffffff ? AGENT_CHANNEL_BASE : channel + 1;
@@ -234,10 +238,7 @@ export class Agent {
 
   #exec(msg: Extract<HostMessage, { type: "exec" }>): void {
     const { id } = msg;
-    if (this.#running.has(id)) {
-      this.#send({ type: "exit", id, code: 126, error: `channel ${id} is already in use` });
-      return;
-    }
+    if (!this.#free(id)) return;
     const base = this.#opts.env;
     const env: NodeJS.ProcessEnv = {
       PATH: base.PATH ?? "/usr/local/bin:/usr/bin:/bin",
@@ -246,17 +247,7 @@ export class Agent {
       ...msg.env,
     };
     const req = { argv: msg.argv, cwd: msg.cwd ?? env.HOME ?? "/", env, tty: msg.tty };
-    let done = false;
-    const events = {
-      output: (stream: 1 | 2, data: Buffer) => this.#sendFrame(id, stream, data),
-      inputFull: (full: boolean) => this.#send({ type: full ? "pause" : "resume", id, stream: 0 }),
-      exit: (code: number, error?: string) => {
-        if (done) return;
-        done = true;
-        this.#running.delete(id);
-        this.#send({ type: "exit", id, code, ...(error ? { error } : {}) });
-      },
-    };
+    const events = this.#events(id);
     let proc: GuestProcess | undefined;
     if (req.tty) {
       if (typeof this.#pty === "string") {
@@ -267,9 +258,8 @@ export class Agent {
     } else {
       proc = spawnPiped(req, events);
     }
-    if (!proc || done) return;
-    this.#running.set(id, { proc, hostPaused: new Set() });
-    if (this.#linkBlocked) this.#applyPause();
+    if (!proc || events.done) return;
+    this.#track(id, proc);
     this.#send({ type: "started", id, pid: proc.pid });
   }
 }

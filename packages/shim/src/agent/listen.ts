@@ -49,7 +49,8 @@ export function listenProcess(
   ready: () => void,
 ): GuestProcess | undefined {
   let closed = false;
-  const server = net.createServer(accepted);
+  // Half-open: a client that ends its side still gets the answer the host sends after.
+  const server = net.createServer({ allowHalfOpen: true }, accepted);
   const close = (code: number, error?: string) => {
     if (closed) return;
     closed = true;

@@ -3,12 +3,13 @@ import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { RpcError } from "@wm/protocol";
 import { spawnPiped, spawnPty } from "../../host-exec/host-child.ts";
-import type {
-  SandboxBackend,
-  SandboxHandle,
-  SandboxInfo,
-  SandboxLaunch,
-  SandboxStreams,
+import {
+  carriesLabels,
+  type SandboxBackend,
+  type SandboxHandle,
+  type SandboxInfo,
+  type SandboxLaunch,
+  type SandboxStreams,
 } from "../sandbox-backend.ts";
 import type { VmLaunch } from "../vm/vm-sandbox.ts";
 import {
@@ -269,11 +270,9 @@ export class LimaSandboxBackend implements SandboxBackend {
 
   /** The live `limactl shell` processes this backend started that carry all of `labels`. */
   async listOwned(labels: Readonly<Record<string, string>>): Promise<SandboxInfo[]> {
-    const wanted = Object.entries(labels);
-    if (wanted.length === 0) throw new Error("listOwned needs at least one label");
     return [...this.#shells.values()]
       .filter((s) => s.child && s.exitCode === undefined)
-      .filter((s) => wanted.every(([k, v]) => s.launch.labels[k] === v))
+      .filter((s) => carriesLabels(s.launch.labels, labels))
       .map(infoOf);
   }
 

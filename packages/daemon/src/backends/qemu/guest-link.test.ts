@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -193,6 +194,36 @@ describe("guest agent link (agent on this host, over a Unix socket)", () => {
     });
     expect(await p.exited).toBe(0);
     expect(length).toBe(total);
+  });
+
+  it("listens on a guest socket: each connection is a channel both ways, and a signal closes the listener", async () => {
+    const guestSock = path.join(tmp, "guest-endpoint.sock");
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const conns: GuestExec[] = [];
+    const listener = link.listen(guestSock, { uid, gid }, (conn) => {
+      conns.push(conn);
+      // An echo server on the host side, upper-casing what the guest client sent.
+      conn.stdout.on("data", (d: Buffer) => conn.stdin.write(d.toString().toUpperCase()));
+      conn.stdout.on("end", () => conn.stdin.end());
+    });
+    await listener.started;
+    expect(((await stat(guestSock)).mode & 0o777).toString(8)).toBe("600");
+    const talk = (msg: string) =>
+      new Promise<string>((resolve, reject) => {
+        const c = net.connect(guestSock, () => c.end(msg));
+        let got = "";
+        c.on("data", (d) => {
+          got += d;
+        });
+        c.on("close", () => resolve(got));
+        c.on("error", reject);
+      });
+    expect(await Promise.all([talk("one"), talk("two")])).toEqual(["ONE", "TWO"]);
+    expect(conns).toHaveLength(2);
+    listener.signal("SIGTERM");
+    expect(await listener.exited).toBe(0);
+    await expect(talk("three")).rejects.toThrow(/ENOENT|ECONNREFUSED/);
   });
 
   it("reconnects when the daemon's end goes away and comes back; its processes get SIGHUP", async () => {

@@ -6,12 +6,13 @@ import { RpcError } from "@wm/protocol";
 import { GUEST_MOUNT } from "../../sandbox/guest-endpoint.ts";
 import { SHIM_MOUNT } from "../../sandbox/shim-runtime.ts";
 import type { GuestExec } from "../qemu/guest-link-process.ts";
-import type {
-  SandboxBackend,
-  SandboxHandle,
-  SandboxInfo,
-  SandboxLaunch,
-  SandboxStreams,
+import {
+  carriesLabels,
+  type SandboxBackend,
+  type SandboxHandle,
+  type SandboxInfo,
+  type SandboxLaunch,
+  type SandboxStreams,
 } from "../sandbox-backend.ts";
 import type { MountSpec } from "../types.ts";
 import type { RunningVm, VmPool } from "./vm-pool.ts";
@@ -258,11 +259,7 @@ export class VmSandboxBackend implements SandboxBackend {
   }
 
   async listOwned(labels: Readonly<Record<string, string>>): Promise<SandboxInfo[]> {
-    const want = Object.entries(labels);
-    if (want.length === 0) throw new Error("listOwned needs at least one label");
-    return [...this.#sessions.values()]
-      .filter((s) => want.every(([k, v]) => s.labels[k] === v))
-      .map(infoOf);
+    return [...this.#sessions.values()].filter((s) => carriesLabels(s.labels, labels)).map(infoOf);
   }
 
   async remove(handle: SandboxHandle): Promise<void> {
