@@ -34,7 +34,7 @@ function defaultsFor(merged: Tree, ctx: DefaultsContext): Tree {
       extra_mounts: [],
       rpc_transport: "socket",
       max_spawns: DEFAULT_MAX_SPAWNS,
-      network: { policy: "allow", allowed_domains: [] },
+      network: { policy: "allow", allowed_domains: [], allow_private_ips: [] },
       container: { pids_limit: 512 },
     },
     daemon: { idle_timeout: 1800, log_level: "info" },

@@ -368,9 +368,15 @@ const ROWS: readonly Row[] = [
   ],
   [
     "sandbox.network.allowed_domains",
-    "list of domains (exact or *.suffix)",
+    "list of domains (exact, *.suffix, or name:port)",
     "[]",
-    "HTTPS allowlist with policy deny (global file only)",
+    "allowlist with policy deny; port 443 unless the entry names one (global file only)",
+  ],
+  [
+    "sandbox.network.allow_private_ips",
+    "list of address ranges (CIDR)",
+    "[]",
+    "non-public addresses allowed domains may resolve to, e.g. 10.0.0.0/8 (global file only)",
   ],
   [
     "sandbox.runtime",

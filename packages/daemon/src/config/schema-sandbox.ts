@@ -1,22 +1,7 @@
-import { isIP } from "node:net";
 import { z } from "zod";
+import { cidrProblem } from "../egress/addresses.ts";
+import { domainProblem } from "../egress/policy.ts";
 import { byteSize, hostPath, relativePath, stringList, u32 } from "./schema-common.ts";
-
-/** workmux's `validate_domain`, plus a check that the entry is a host name at all. */
-export function domainProblem(domain: string): string | undefined {
-  if (domain.length === 0) return "empty domain";
-  if (isIP(domain) !== 0 || isIP(domain.replace(/^\[(.*)\]$/, "$1")) !== 0) {
-    return `IP literals are not allowed, only domain names: ${domain}`;
-  }
-  if (domain.endsWith(".")) return `trailing dot not allowed: ${domain}`;
-  if (domain.includes("*") && !/^\*\.[^*]+$/.test(domain)) {
-    return `wildcards must have the form *.suffix: ${domain}`;
-  }
-  if (!/^(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(domain)) {
-    return `not a domain name (no scheme, port or path): ${domain}`;
-  }
-  return undefined;
-}
 
 const domainName = z.string().superRefine((domain, ctx) => {
   const problem = domainProblem(domain);
@@ -27,12 +12,23 @@ const allowedDomain = z.union([
   domainName.transform((host) => ({ host, allow_private_ips: false })),
   z
     .strictObject({ host: domainName, allow_private_ips: z.boolean().optional() })
+    .refine((d) => !(d.allow_private_ips && d.host.startsWith("*.")), {
+      message: "allow_private_ips needs an exact host, not a wildcard",
+      path: ["allow_private_ips"],
+    })
     .transform((d) => ({ host: d.host, allow_private_ips: d.allow_private_ips ?? false })),
 ]);
+
+const addressRange = z.string().superRefine((cidr, ctx) => {
+  const problem = cidrProblem(cidr);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const networkSchema = z.strictObject({
   policy: z.enum(["allow", "deny"]).optional(),
   allowed_domains: z.array(allowedDomain).optional(),
+  /** wm's own: address ranges the egress proxy may connect to although they are not public. */
+  allow_private_ips: z.array(addressRange).optional(),
 });
 
 const extraMount = z.union([
