@@ -241,7 +241,7 @@ describe.runIf(missingVmTools.length === 0)("VM provisioning and idle stop", () 
     await bench?.cleanup();
   }, 180_000);
 
-  it("a failing provision script is a clear error with its output, the VM is kept, the next start provisions again, and an idle VM stops", async () => {
+  it("a failing provision script is a clear error with its output, the VM is kept, the next start provisions again, and an idle VM stops (also one adopted after a kill -9)", async () => {
     const { env } = bench.home;
     const wt = bench.repo.worktrees.prov as string;
     const run = () =>
@@ -270,5 +270,21 @@ describe.runIf(missingVmTools.length === 0)("VM provisioning and idle stop", () 
       await new Promise((r) => setTimeout(r, 250));
     }
     expect((await listVms())[0]?.diskBytes).toBeGreaterThan(0);
+
+    // A VM whose daemon died (a sandbox running in it) is adopted by the next daemon, idle,
+    // and stopped the same way.
+    const client = startSandboxClient(env, wt, "sleep 600");
+    await waitForRunningSandbox(env, (s) => s.worktree === wt, 400_000);
+    expect((await listVms())[0]?.state).toBe("running");
+    const daemonPid = Number(
+      (await fs.readFile(bench.home.registrationFile, "utf8")).match(/"pid":\s*(\d+)/)?.[1],
+    );
+    process.kill(daemonPid, "SIGKILL");
+    for (;;) {
+      const [vm] = await listVms(); // starts the next daemon, which adopts the VM
+      if (vm?.state === "stopped") break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    client.child.kill("SIGKILL");
   }, 900_000);
 });

@@ -199,23 +199,29 @@ export class VmPool {
   release(name: string, sandbox: string): void {
     const vm = this.#running.get(name);
     if (!vm?.sessions.delete(sandbox) || vm.sessions.size > 0) return;
-    if (this.#o.idleMs > 0) {
-      vm.idle = setTimeout(() => {
-        if (vm.sessions.size === 0)
-          void this.stop(name).then(
-            () => this.#o.log.info({ vm: name }, "stopped an idle VM"),
-            (err) => this.#o.log.warn({ err, vm: name }, "could not stop an idle VM"),
-          );
-      }, this.#o.idleMs);
-      vm.idle.unref();
-    }
+    this.#armIdle(vm);
   }
 
-  /** A running VM this daemon knows (started or adopted). */
+  /** With no sandbox in it, the VM stops after the idle time (a new sandbox disarms it). */
+  #armIdle(vm: RunningVm): void {
+    if (this.#o.idleMs <= 0 || vm.idle) return;
+    vm.idle = setTimeout(() => {
+      vm.idle = undefined;
+      if (vm.sessions.size === 0)
+        void this.stop(vm.name).then(
+          () => this.#o.log.info({ vm: vm.name }, "stopped an idle VM"),
+          (err) => this.#o.log.warn({ err, vm: vm.name }, "could not stop an idle VM"),
+        );
+    }, this.#o.idleMs);
+    vm.idle.unref();
+  }
+
+  /** The directory holding one directory per VM. */
   get dir(): string {
     return this.#o.dir;
   }
 
+  /** A running VM this daemon knows (started or adopted). */
   get(name: string): RunningVm | undefined {
     return this.#running.get(name);
   }
@@ -352,6 +358,8 @@ export class VmPool {
     this.#watch(vm);
     this.#running.set(name, vm);
     this.#o.log.info({ vm: name, pid: found.vm.pid }, "adopted a running VM");
+    // Sandboxes do not outlive a daemon: an adopted VM starts out idle.
+    this.#armIdle(vm);
     return vm;
   }
 
