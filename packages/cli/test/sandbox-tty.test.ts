@@ -67,10 +67,25 @@ async function inTerminal(script: string): Promise<string> {
   return codeFile;
 }
 
+/** Wait until the daemon has a sandbox for this command: the client is past its start-up. */
+async function sandboxListed(command: string): Promise<void> {
+  for (;;) {
+    const listed = await runWm(["sandbox", "list", "--json"], { env: home.env });
+    const all = JSON.parse(listed.stdout).sandboxes as { command: string[] }[];
+    if (all.some((s) => s.command.join(" ").includes(command))) return;
+  }
+}
+
 async function exitCode(file: string): Promise<number> {
-  for (let i = 0; i < 200; i++) {
+  // Generous: on a loaded machine the exit travels engine → daemon → client.
+  for (let i = 0; i < 600; i++) {
     const text = await fs.readFile(file, "utf8").catch(() => "");
     if (text.trim()) return Number(text.trim());
+    try {
+      tmux("has-session", "-t", "t");
+    } catch {
+      throw new Error("the terminal closed without an exit code: the client was killed");
+    }
     await sleep(100);
   }
   throw new Error("the client never exited");
@@ -128,6 +143,20 @@ describe.each(BACKENDS)("wm sandbox run on a terminal ($backend)", ({ backend, c
     await screenContains("sleeping");
     tmux("send-keys", "-t", "t", "C-c");
     expect(await exitCode(codeFile)).toBe(130);
+    tmux("kill-session", "-t", "t");
+  });
+
+  it("Ctrl-C pressed while the sandbox is still starting ends the run with 130", async () => {
+    // Before raw mode the terminal turns Ctrl-C into SIGINT for the client (and its shell):
+    // the client must take it and pass it on, not die and leave the sandbox behind.
+    const codeFile = await inTerminal("echo sleeping; sleep 301");
+    await sandboxListed("sleep 301");
+    tmux("send-keys", "-t", "t", "C-c");
+    expect(await exitCode(codeFile)).toBe(130);
+    const listed = await runWm(["sandbox", "list", "--json"], { env: home.env });
+    const running = (JSON.parse(listed.stdout).sandboxes as { command: string[]; state: string }[])
+      .filter((s) => s.command.join(" ").includes("sleep 301") && s.state === "running");
+    expect(running).toEqual([]);
     tmux("kill-session", "-t", "t");
   });
 });

@@ -102,19 +102,25 @@ export async function runTerminal(opts: TerminalOptions): Promise<number> {
   };
   let interrupts = 0;
   const sendInterrupt = () => {
-    if (sandboxId && interrupts > 0) {
-      rpc
-        ?.call("sandbox.signal", { id: sandboxId, signal: interrupts > 1 ? "SIGKILL" : "SIGINT" })
-        .catch(() => undefined);
+    if (!sandboxId || interrupts === 0) return;
+    if (tty) {
+      // What the keyboard's Ctrl-C does in raw mode: the sandbox's own terminal turns it into
+      // SIGINT for its foreground process group (a shell waiting on a child included).
+      for (; interrupts > 0; interrupts--) rpc?.sendBinary(Buffer.from([STDIN, 0x03]));
+      return;
     }
+    rpc
+      ?.call("sandbox.signal", { id: sandboxId, signal: interrupts > 1 ? "SIGKILL" : "SIGINT" })
+      .catch(() => undefined);
   };
   const onSigint = () => {
     interrupts++;
     sendInterrupt();
   };
 
-  // Output can arrive before the run call returns: take Ctrl-C from the start.
-  if (!tty) process.on("SIGINT", onSigint);
+  // Output can arrive before the run call returns, and on a terminal the keyboard's Ctrl-C is
+  // a signal until raw mode is on: take it from the start and pass it on once the sandbox runs.
+  process.on("SIGINT", onSigint);
   try {
     rpc = await openWs(opts, handlers);
     const first =
