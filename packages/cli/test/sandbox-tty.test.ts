@@ -154,8 +154,9 @@ describe.each(BACKENDS)("wm sandbox run on a terminal ($backend)", ({ backend, c
     tmux("send-keys", "-t", "t", "C-c");
     expect(await exitCode(codeFile)).toBe(130);
     const listed = await runWm(["sandbox", "list", "--json"], { env: home.env });
-    const running = (JSON.parse(listed.stdout).sandboxes as { command: string[]; state: string }[])
-      .filter((s) => s.command.join(" ").includes("sleep 301") && s.state === "running");
+    const running = (
+      JSON.parse(listed.stdout).sandboxes as { command: string[]; state: string }[]
+    ).filter((s) => s.command.join(" ").includes("sleep 301") && s.state === "running");
     expect(running).toEqual([]);
     tmux("kill-session", "-t", "t");
   });
