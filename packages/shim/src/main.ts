@@ -72,6 +72,8 @@ export async function runShim(
   }
   // The guest agent of a VM sandbox (started by the VM's init, not by users).
   if (cmd === "agent") return (await import("./agent/agent.ts")).runAgent(rest, io, env);
+  // The network side of a sandbox under network.policy: deny (started by the daemon).
+  if (cmd === "relay") return (await import("./relay.ts")).runRelay(rest, io);
   if (HOST_ONLY.has(cmd)) {
     io.stderr.write(`wm: \`wm ${cmd}\` is a host command; it cannot run inside a sandbox\n`);
     return 6;

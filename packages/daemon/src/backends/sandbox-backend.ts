@@ -36,6 +36,12 @@ export interface SandboxLaunch {
   ociRuntime?: string | undefined;
   /** The VM backend's part: which VM, what it exports, its size. */
   vm?: VmLaunch | undefined;
+  /**
+   * `sandbox.network.policy: deny`: the sandbox gets no network of its own. It shares the
+   * network namespace of a relay (loopback only, nothing routed) that carries its proxy and DNS
+   * traffic to the daemon's Unix sockets in `socketDir`.
+   */
+  egress?: { socketDir: string } | undefined;
 }
 
 /** The backend's id of a sandbox (a container id); what a record keeps to find it again. */
@@ -91,6 +97,8 @@ export interface SandboxBackend {
   listOwned(labels: Readonly<Record<string, string>>): Promise<SandboxInfo[]>;
   /** Removes the sandbox and what only it used; one already gone is fine. */
   remove(handle: SandboxHandle): Promise<void>;
+  /** Removes what a sandbox used (an egress relay) whose sandbox is gone. Their names. */
+  removeStrays?(labels: Readonly<Record<string, string>>): Promise<string[]>;
 }
 
 /**

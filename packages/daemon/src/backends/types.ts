@@ -33,6 +33,13 @@ export interface ContainerSpec {
   /** e.g. "host.docker.internal:host-gateway" */
   extraHosts?: readonly string[] | undefined;
   networkMode?: string | undefined;
+  /**
+   * Join this container's network namespace (`container:<id>`): only for a sandbox and its
+   * own egress relay, which the backend made for it. `networkMode` never takes that form.
+   */
+  joinNetworkOf?: string | undefined;
+  /** Namespaced kernel settings of the container's own network namespace. */
+  sysctls?: Readonly<Record<string, string>> | undefined;
   /** The engine's OCI runtime to run it with (`runsc`, `kata`); undefined = the engine default. */
   ociRuntime?: string | undefined;
 }

@@ -80,8 +80,20 @@ export async function serveTcp(
   return { address: bound.address, port: bound.port, close };
 }
 
-/** One connection's messages, answered one at a time; a zero length or an error ends it. */
-async function serveConnection(answer: DnsAnswerer, socket: net.Socket): Promise<void> {
+/**
+ * One connection's messages, each behind a 2-byte length; a zero length or an error ends it.
+ * In turn by default (DNS over TCP); `concurrent` answers each as soon as it is ready, in any
+ * order (a relay's datagrams, which it matches to their senders by DNS id).
+ */
+export async function serveConnection(
+  answer: DnsAnswerer,
+  socket: net.Socket,
+  opts: { concurrent?: boolean } = {},
+): Promise<void> {
+  socket.on("error", () => socket.destroy());
+  const send = (out: Buffer | undefined) => {
+    if (out && socket.writable) socket.write(Buffer.concat([lengthPrefix(out.length), out]));
+  };
   let pending = Buffer.alloc(0);
   try {
     for await (const chunk of socket) {
@@ -90,12 +102,13 @@ async function serveConnection(answer: DnsAnswerer, socket: net.Socket): Promise
         const length = pending.readUInt16BE(0);
         if (length === 0) return void socket.destroy();
         if (pending.length < 2 + length) break;
-        const message = pending.subarray(2, 2 + length);
+        const message = Buffer.from(pending.subarray(2, 2 + length));
         pending = pending.subarray(2 + length);
-        const out = await answer(message);
-        if (out) socket.write(Buffer.concat([lengthPrefix(out.length), out]));
+        if (opts.concurrent) void answer(message).then(send, () => {});
+        else send(await answer(message));
       }
     }
+    socket.end();
   } catch {
     socket.destroy();
   }

@@ -10,7 +10,10 @@ import {
 import type { Backends } from "../backends/backend-set.ts";
 import type { SandboxBackend, SandboxInfo, SandboxRuntime } from "../backends/sandbox-backend.ts";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/index.ts";
+import { loadGlobalConfig } from "../config/load.ts";
+import { globalConfigDirs } from "../config/locate.ts";
 import type { DaemonContext } from "../context.ts";
+import { EgressService } from "../egress/service.ts";
 import { hashToken, newToken } from "../guest/token.ts";
 import { AgentConfigDirError } from "./credentials.ts";
 import { MountRefusedError } from "./extra-mounts.ts";
@@ -52,6 +55,17 @@ export interface RunRequest {
 
 const LIVE = new Set(["creating", "running"]);
 
+/** Under `network.policy: deny`: the relay's proxy, on the loopback the sandbox shares with it. */
+const PROXY_URL = "http://127.0.0.1:3128";
+const PROXY_ENV: Readonly<Record<string, string>> = {
+  HTTP_PROXY: PROXY_URL,
+  HTTPS_PROXY: PROXY_URL,
+  http_proxy: PROXY_URL,
+  https_proxy: PROXY_URL,
+  NO_PROXY: "localhost,127.0.0.1,::1",
+  no_proxy: "localhost,127.0.0.1,::1",
+};
+
 /** Sandboxes adopted at once after a restart (each is a few engine calls). */
 const RECONCILE_BATCH = 16;
 
@@ -67,6 +81,8 @@ export class SandboxManager {
   readonly #backends: Backends;
   readonly gitShadows: GitShadows;
   readonly #shimRuntimes = new ShimRuntimes();
+  /** The egress proxy and resolvers of sandboxes under `network.policy: deny`. */
+  readonly egress: EgressService;
   /** Settles when {@link reconcile} has run; calls that need the registry wait for it. */
   #markReconciled: () => void = () => undefined;
   readonly #reconciled = new Promise<void>((resolve) => {
@@ -86,6 +102,20 @@ export class SandboxManager {
     this.#worktrees = daemon.worktreeRecords;
     this.gitShadows = new GitShadows(daemon.paths.stateDir, daemon.env, daemon.log);
     this.#backends = backends;
+    const { env, homedir } = daemon;
+    this.egress = new EgressService({
+      dir: path.join(daemon.paths.runtimeDir, "egress"),
+      log: daemon.log,
+      configDirs: globalConfigDirs(env, homedir),
+      readPolicy: async () => {
+        const network = (await loadGlobalConfig({ env, homedir })).config.sandbox.network;
+        return {
+          allowed_domains: network?.allowed_domains ?? [],
+          allow_private_ips: network?.allow_private_ips ?? [],
+        };
+      },
+      nameServers: env.WM_EGRESS_DNS_SERVERS?.split(",").filter(Boolean),
+    });
   }
 
   backend(runtime: SandboxRuntime): SandboxBackend {
@@ -105,7 +135,11 @@ export class SandboxManager {
   }
 
   list(): SandboxSummary[] {
-    return this.registry.all().map((r) => summarize(r, this.#sessions.get(r.id)?.clientCount ?? 0));
+    return this.registry
+      .all()
+      .map((r) =>
+        summarize(r, this.#sessions.get(r.id)?.clientCount ?? 0, this.egress.counts(r.id)),
+      );
   }
 
   async setAgentStatus(id: string, status: AgentStatus | null): Promise<void> {
@@ -174,6 +208,12 @@ export class SandboxManager {
     // A VM's sandboxes reach the daemon through its agent link: a socket in the guest.
     const transport = vm ? "socket" : config.sandbox.rpc_transport;
     const token = transport === "tcp" ? newToken() : undefined;
+    const deny = config.sandbox.network?.policy === "deny";
+    if (deny && transport === "tcp")
+      throw new RpcError(
+        "ConfigInvalid",
+        "sandbox.rpc_transport: tcp cannot be used with sandbox.network.policy: deny: such a sandbox has no network route to the daemon; use rpc_transport: socket",
+      );
     const record: SandboxRecord = {
       id,
       name,
@@ -198,6 +238,7 @@ export class SandboxManager {
       tcpHost: null,
       tcpPort: null,
       agentStatus: null,
+      ...(deny ? { egress: true } : {}),
     };
     await this.registry.put(record);
     try {
@@ -247,7 +288,14 @@ export class SandboxManager {
             .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state)),
         ),
       });
-      const containerId = await backend.create(vm ? { ...resolved, vm } : resolved);
+      const egress = deny ? { socketDir: await this.egress.open(id) } : undefined;
+      const containerId = await backend.create(
+        vm
+          ? { ...resolved, vm }
+          : egress
+            ? { ...resolved, env: { ...resolved.env, ...PROXY_ENV }, egress }
+            : resolved,
+      );
       await this.registry.update(id, { containerId });
       const session = new TerminalSession(id);
       this.#sessions.set(id, session);
@@ -264,7 +312,7 @@ export class SandboxManager {
         "sandbox started",
       );
       daemon.events.emit("sandbox", "started", { id, name, worktree: record.worktree });
-      return summarize(running ?? record, session.clientCount);
+      return summarize(running ?? record, session.clientCount, this.egress.counts(id));
     } catch (err) {
       daemon.log.error({ err, sandbox: id }, "sandbox failed to start");
       await this.#cleanup(id, { removeRecord: true });
@@ -292,7 +340,7 @@ export class SandboxManager {
         .catch(() => undefined);
     }
     if (record.state === "exited") await this.registry.delete(record.id);
-    return summarize(record, session.clientCount);
+    return summarize(record, session.clientCount, this.egress.counts(record.id));
   }
 
   async resize(id: string, size: { rows: number; cols: number }): Promise<void> {
@@ -467,6 +515,7 @@ export class SandboxManager {
       .catch(() => undefined);
     await Promise.all([...this.#endpoints.values()].map((e) => e.close().catch(() => undefined)));
     this.#endpoints.clear();
+    await this.egress.closeAll().catch(() => undefined);
   }
 
   async #reconcileOne(r: SandboxRecord): Promise<void> {
@@ -490,6 +539,7 @@ export class SandboxManager {
         : { transport: "socket" };
     const endpoint = await openGuestEndpoint(this.daemon, r, { uid, gid }, plan);
     this.#endpoints.set(r.id, endpoint);
+    if (r.egress) await this.egress.open(r.id);
     if (plan.transport === "tcp") admitContainer(endpoint, info);
     this.#sessions.set(r.id, new TerminalSession(r.id));
     this.gitShadows.running(r.id, { worktreePath: r.worktree, ...r.git });
@@ -550,6 +600,7 @@ export class SandboxManager {
       await this.backend(r.runtime)
         .remove(r.containerId)
         .catch(() => undefined);
+    await this.egress.close(id).catch(() => undefined);
     await this.gitShadows.ended(id);
     if (!r) {
       session?.finish(opts.exitCode ?? 1, opts.reason);
@@ -574,10 +625,18 @@ export class SandboxManager {
 
   /** Containers of ours that no record explains; `keepRunning` spares live ones (at start). */
   async #removeOrphans(opts: { keepRunning: boolean }): Promise<string[]> {
-    return removeOrphans(this.#backends, await this.#unrecorded(), {
+    const removed = await removeOrphans(this.#backends, await this.#unrecorded(), {
       ...opts,
       log: this.daemon.log,
     });
+    // Relays whose sandbox is gone (removed behind the daemon's back).
+    for (const runtime of new Set(["docker" as const, ...this.#backends.connected()])) {
+      const strays = await this.backend(runtime)
+        .removeStrays?.(this.#ownLabels())
+        .catch(() => []);
+      removed.push(...(strays ?? []));
+    }
+    return removed;
   }
 
   #unrecorded(): Promise<Unrecorded[]> {

@@ -1,3 +1,4 @@
+import { RELAY_LABEL } from "../backends/docker/container-sandbox.ts";
 import type { SandboxInfo, SandboxRuntime } from "../backends/sandbox-backend.ts";
 import type { SandboxRecord } from "./record.ts";
 
@@ -75,6 +76,7 @@ export function recordFromLabels(
     tcpHost: tcp?.host ?? null,
     tcpPort: tcp?.port ?? null,
     agentStatus: null,
+    ...(l[RELAY_LABEL] ? { egress: true } : {}),
   };
 }
 

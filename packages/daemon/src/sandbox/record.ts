@@ -35,10 +35,16 @@ export const sandboxRecordSchema = z.object({
    * (absent in records written before the limit existed: none).
    */
   spawns: z.number().int().nonnegative().optional(),
+  /** Under `network.policy: deny`: the sandbox's network is its egress relay's. */
+  egress: z.boolean().optional(),
 });
 export type SandboxRecord = z.infer<typeof sandboxRecordSchema>;
 
-export function summarize(r: SandboxRecord, attached: number): SandboxSummary {
+export function summarize(
+  r: SandboxRecord,
+  attached: number,
+  egress?: { allowed: number; denied: number },
+): SandboxSummary {
   return {
     id: r.id,
     name: r.name,
@@ -53,5 +59,6 @@ export function summarize(r: SandboxRecord, attached: number): SandboxSummary {
     transport: r.transport,
     attached,
     agentStatus: r.agentStatus,
+    egress: r.egress ? (egress ?? { allowed: 0, denied: 0 }) : null,
   };
 }

@@ -98,11 +98,14 @@ function unhonoured(loaded: LoadedConfig): Unhonoured[] {
       why: `wm talks to ${CONTAINER_RUNTIMES.join(" and ")} only (set sandbox.container.runtime, or the older sandbox.runtime, to one of them)`,
     });
   }
-  if (sandbox.network.policy === "deny") {
+  if (
+    sandbox.network.policy === "deny" &&
+    (sandbox.backend === "lima" || sandbox.backend === "vm")
+  ) {
     out.push({
       key: "sandbox.network.policy",
       value: "deny",
-      why: "wm cannot restrict a sandbox's network yet and does not run one with open network when deny is asked for (remove the key, or set policy: allow to run with open network)",
+      why: "a VM sandbox has no network at all, so allowed_domains could not be reached; wm does not route a VM's egress through its proxy yet (use the container backend for policy: deny)",
     });
   }
   const securityOpt = (sandbox.container.security_opt ?? []).filter((o) => !ALWAYS_APPLIED.has(o));

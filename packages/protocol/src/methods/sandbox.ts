@@ -30,6 +30,14 @@ export const sandboxSummary = z.object({
   transport: z.enum(["socket", "tcp"]),
   attached: z.number().int().nonnegative(),
   agentStatus: z.string().nullable(),
+  /**
+   * Under `sandbox.network.policy: deny`: connections and DNS lookups the egress policy allowed
+   * and denied since the daemon began serving the sandbox. null: the network is not filtered.
+   */
+  egress: z
+    .object({ allowed: z.number().int().nonnegative(), denied: z.number().int().nonnegative() })
+    .nullable()
+    .optional(),
 });
 export type SandboxSummary = z.infer<typeof sandboxSummary>;
 

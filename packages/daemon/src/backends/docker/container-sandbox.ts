@@ -1,4 +1,7 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import { requireImage } from "../../images/require-image.ts";
+import { SHIM_MOUNT } from "../../sandbox/shim-runtime.ts";
 import type {
   SandboxBackend,
   SandboxHandle,
@@ -42,6 +45,15 @@ export function containerSpecOf(launch: SandboxLaunch): ContainerSpec {
   };
 }
 
+/** On a sandbox under `network.policy: deny`: the id of its relay container. */
+export const RELAY_LABEL = "wm.egress.relay";
+/** On a relay container: the engine name of the sandbox it serves. */
+export const RELAY_OF_LABEL = "wm.egress.relay-of";
+/** Where the relay sees the daemon's sockets for its sandbox. */
+const RELAY_MOUNT = "/run/wm-egress";
+/** What the relay prints once it listens. */
+const RELAY_READY = "relay ready";
+
 function infoOf(c: ContainerInfo): SandboxInfo {
   return {
     handle: c.id,
@@ -76,8 +88,67 @@ export class ContainerSandboxBackend implements SandboxBackend {
     return this.#c.network.bridgeGateway();
   }
 
-  create(launch: SandboxLaunch): Promise<SandboxHandle> {
-    return this.#c.containers.create(containerSpecOf(launch));
+  async create(launch: SandboxLaunch): Promise<SandboxHandle> {
+    if (!launch.egress) return this.#c.containers.create(containerSpecOf(launch));
+    const { socketDir } = launch.egress;
+    const relay = await this.#startRelay(launch, socketDir);
+    try {
+      const resolvConf = path.join(socketDir, "resolv.conf");
+      await fs.writeFile(resolvConf, "nameserver 127.0.0.1\noptions ndots:0 attempts:2\n", {
+        mode: 0o644,
+      });
+      const spec = containerSpecOf(launch);
+      return await this.#c.containers.create({
+        ...spec,
+        labels: { ...spec.labels, [RELAY_LABEL]: relay },
+        joinNetworkOf: relay,
+        mounts: [
+          ...spec.mounts,
+          { source: resolvConf, target: "/etc/resolv.conf", readOnly: true },
+        ],
+      });
+    } catch (err) {
+      await this.#c.containers.remove(relay).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * The relay: a container with no network but loopback, running the shim's `relay` from the
+   * sandbox's own image, listening before the sandbox (which joins its network) exists.
+   */
+  async #startRelay(launch: SandboxLaunch, socketDir: string): Promise<string> {
+    const shim = launch.mounts.filter(
+      (m) => m.target === SHIM_MOUNT || m.target.startsWith(`${SHIM_MOUNT}/`),
+    );
+    const relay = await this.#c.containers.create({
+      name: `${launch.name}-egress`,
+      image: launch.image,
+      user: `${launch.user.uid}:${launch.user.gid}`,
+      workdir: "/",
+      cmd: [`${SHIM_MOUNT}/bin/wm`, "relay", RELAY_MOUNT],
+      env: {},
+      mounts: [...shim, { source: socketDir, target: RELAY_MOUNT, readOnly: true }],
+      labels: { ...launch.labels, [RELAY_OF_LABEL]: launch.name },
+      tty: false,
+      openStdin: false,
+      pidsLimit: 64,
+      memoryBytes: 256 * 1024 * 1024,
+      networkMode: "none",
+      // Port 53 without a capability: the setting belongs to the relay's own namespace.
+      sysctls: { "net.ipv4.ip_unprivileged_port_start": "0" },
+      ociRuntime: launch.ociRuntime,
+    });
+    try {
+      const streams = await this.#c.containers.attach(relay, { tty: false, stdin: false });
+      const ready = relayReady(streams.stdout, streams.stderr);
+      await this.#c.containers.start(relay);
+      await ready.finally(() => streams.close());
+      return relay;
+    } catch (err) {
+      await this.#c.containers.remove(relay).catch(() => undefined);
+      throw err;
+    }
   }
 
   attach(handle: SandboxHandle, opts: { tty: boolean; stdin: boolean }): Promise<SandboxStreams> {
@@ -110,10 +181,53 @@ export class ContainerSandboxBackend implements SandboxBackend {
   }
 
   async listOwned(labels: Readonly<Record<string, string>>): Promise<SandboxInfo[]> {
-    return (await this.#c.containers.listByLabels(labels)).map(infoOf);
+    // A relay is part of its sandbox, not a sandbox.
+    return (await this.#c.containers.listByLabels(labels))
+      .filter((c) => c.labels[RELAY_OF_LABEL] === undefined)
+      .map(infoOf);
   }
 
-  remove(handle: SandboxHandle): Promise<void> {
-    return this.#c.containers.remove(handle);
+  async remove(handle: SandboxHandle): Promise<void> {
+    const relay = (await this.#c.containers.inspect(handle))?.labels[RELAY_LABEL];
+    await this.#c.containers.remove(handle);
+    if (relay) await this.#c.containers.remove(relay);
   }
+
+  async removeStrays(labels: Readonly<Record<string, string>>): Promise<string[]> {
+    const all = await this.#c.containers.listByLabels(labels);
+    const names = new Set(all.map((c) => c.name.replace(/^\//, "")));
+    const strays = all.filter((c) => {
+      const of = c.labels[RELAY_OF_LABEL];
+      return of !== undefined && !names.has(of);
+    });
+    for (const c of strays) await this.#c.containers.remove(c.id).catch(() => undefined);
+    return strays.map((c) => c.name);
+  }
+}
+
+/** Resolves when the relay says it listens; rejects with its output when it ends before. */
+function relayReady(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString("utf8");
+    });
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      if (out.includes(RELAY_READY)) {
+        stdout.off("data", onData);
+        resolve();
+      }
+    };
+    stdout.on("data", onData);
+    const ended = () =>
+      reject(
+        new Error(
+          `the sandbox's egress relay ended before it listened: ${(err || out).trim() || "no output"}`,
+        ),
+      );
+    stdout.once("end", ended);
+    stdout.once("close", ended);
+  });
 }

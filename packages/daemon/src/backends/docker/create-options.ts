@@ -27,6 +27,9 @@ export function checkSpec(spec: ContainerSpec, engineSockets: readonly string[])
   if (net?.startsWith("container:")) {
     throw new Error(`network mode ${net} would share another container's network`);
   }
+  if (spec.joinNetworkOf !== undefined && spec.networkMode !== undefined) {
+    throw new Error("a container joins another's network or has a network mode, not both");
+  }
   if (!/^\d+:\d+$/.test(spec.user)) {
     throw new Error(`user must be "uid:gid" in numbers, not ${JSON.stringify(spec.user)}`);
   }
@@ -77,7 +80,12 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
       ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
       ...(spec.cpus !== undefined ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
       ExtraHosts: [...(spec.extraHosts ?? [])],
-      ...(spec.networkMode !== undefined ? { NetworkMode: spec.networkMode } : {}),
+      ...(spec.joinNetworkOf !== undefined
+        ? { NetworkMode: `container:${spec.joinNetworkOf}` }
+        : spec.networkMode !== undefined
+          ? { NetworkMode: spec.networkMode }
+          : {}),
+      ...(spec.sysctls !== undefined ? { Sysctls: { ...spec.sysctls } } : {}),
       ...(spec.ociRuntime !== undefined ? { Runtime: spec.ociRuntime } : {}),
       Init: true,
     },

@@ -1,0 +1,255 @@
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  makeSandboxHome,
+  runWm,
+  type SandboxClient,
+  type SandboxHome,
+  startSandboxClient,
+  waitForRunningSandbox,
+} from "@wm/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EgressWorld, startEgressWorld } from "./egress-fixture.ts";
+
+const BASE_IMAGE = "wm-base:bookworm";
+const PODMAN = process.env.WM_PODMAN_SOCKET;
+
+let world: EgressWorld;
+let worldDir: string;
+
+beforeAll(async () => {
+  worldDir = await fs.mkdtemp(path.join(os.tmpdir(), "wm-egress-world-"));
+  world = await startEgressWorld(worldDir, BASE_IMAGE);
+}, 120_000);
+
+afterAll(async () => {
+  await world?.close();
+  await fs.rm(worldDir, { recursive: true, force: true });
+});
+
+interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program without blocking this process: the test DNS server answers from its event
+ * loop, so nothing here may wait synchronously on a lookup it serves.
+ */
+function run(file: string, args: readonly string[]): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: "utf8" }, (err, stdout, stderr) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      resolve({ status: err ? (typeof code === "number" ? code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The same command without wm: a plain container on the servers' own network. */
+function direct(script: string): Promise<Ran> {
+  return run("docker", [
+    "run",
+    "--rm",
+    "--network",
+    world.networks[0],
+    "-v",
+    `${world.caFile}:/ca.pem:ro`,
+    BASE_IMAGE,
+    "sh",
+    "-c",
+    script,
+  ]);
+}
+
+/** A DNS question over UDP, answered as `rcode=N answers=N` (perl: the image has no dig). */
+const dnsQuery = (server: string, port: number, name: string, type: number) =>
+  `perl -MIO::Socket::INET -e '
+    my $s = IO::Socket::INET->new(PeerAddr => "${server}", PeerPort => ${port}, Proto => "udp") or die "socket: $!";
+    my $q = pack("nnnnnn", 4660, 256, 1, 0, 0, 0);
+    $q .= pack("C", length $_) . $_ for split /\\./, "${name}";
+    $q .= pack("Cnn", 0, ${type}, 1);
+    $s->send($q);
+    my $r; my $rin = ""; vec($rin, fileno($s), 1) = 1;
+    select($rin, undef, undef, 10) or die "no answer\\n";
+    $s->recv($r, 4096);
+    my ($id, $flags, $qd, $an) = unpack("nnnn", $r);
+    print "rcode=", $flags & 15, " answers=$an\\n";'`;
+
+const RUNTIMES = ["docker", ...(PODMAN || process.env.CI ? ["podman" as const] : [])] as const;
+
+describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
+  let bench: SandboxHome;
+  let wt: string;
+  let client: SandboxClient;
+  let cid: string;
+  let name: string;
+  let configFile: string;
+  const engine = runtime === "podman" ? ["-H", `unix://${PODMAN}`] : [];
+
+  const config = (extra: { domains?: string[]; privateIps?: string[] } = {}) =>
+    [
+      "agent: demo",
+      "sandbox:",
+      "  container:",
+      `    runtime: ${runtime}`,
+      "  network:",
+      "    policy: deny",
+      `    allowed_domains: ${JSON.stringify(["allowed.test", "allowed.test:80", "other.test:8443", ...(extra.domains ?? [])])}`,
+      `    allow_private_ips: ${JSON.stringify([world.subnet, ...(extra.privateIps ?? [])])}`,
+      "",
+    ].join("\n");
+
+  /** A command inside the running sandbox (its network and environment), as its user. */
+  const box = (script: string) =>
+    run("docker", [...engine, "exec", "-u", "1000:1000", cid, "sh", "-c", script]);
+  const ca = () => path.join(wt, "ca.pem");
+
+  /** Rewrites the global file, then waits until the sandbox sees the change. */
+  async function reconfigure(text: string, until: () => Promise<boolean>): Promise<void> {
+    await fs.writeFile(configFile, text);
+    for (let i = 0; i < 100 && !(await until()); i++) await sleep(100);
+    expect(await until()).toBe(true);
+  }
+
+  beforeAll(async () => {
+    bench = await makeSandboxHome({
+      branches: ["net"],
+      config: config(),
+      env: { WM_EGRESS_DNS_SERVERS: `127.0.0.1:${world.dnsPort}` },
+    });
+    configFile = path.join(bench.home.configDir, "config.yaml");
+    wt = bench.repo.worktrees.net as string;
+    await fs.copyFile(world.caFile, ca());
+    await fs.chmod(ca(), 0o644);
+    client = startSandboxClient(bench.home.env, wt, "echo up; exec sleep 600");
+    const running = await waitForRunningSandbox(bench.home.env, () => true, 60_000);
+    cid = running.containerId;
+    name = running.name;
+  }, 320_000);
+
+  afterAll(async () => {
+    client?.child.kill("SIGTERM");
+    await bench?.cleanup();
+  });
+
+  it("an allowed host over CONNECT works (curl through the proxy variables)", async () => {
+    const r = await box(`curl -sS --cacert ${ca()} https://allowed.test/`);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("hello https allowed.test\n");
+  });
+
+  it("a denied host gets 403 naming it and the key that allows it; the allowed one 200", async () => {
+    const connect = async (host: string) =>
+      (
+        await box(
+          `perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("127.0.0.1:3128") or die; print $s "CONNECT ${host}:443 HTTP/1.1\\r\\nHost: ${host}:443\\r\\n\\r\\n"; $_ = <$s>; print; if (/ 200 /) { exit 0 } print while <$s>'`,
+        )
+      ).stdout;
+    const denied = await connect("denied.test");
+    expect(denied).toMatch(/^HTTP\/1.1 403/);
+    expect(denied).toContain("denied.test");
+    expect(denied).toContain('add "denied.test" to sandbox.network.allowed_domains');
+    expect(await connect("allowed.test")).toMatch(/^HTTP\/1.1 200/);
+  });
+
+  const connectStatus = async (url: string) =>
+    (await box(`curl -sS -o /dev/null -w '%{http_connect}' --cacert ${ca()} ${url}`)).stdout;
+
+  it("an IP literal is refused; without wm the same address answers", async () => {
+    expect(await connectStatus(`https://${world.serverIp}/`)).toBe("403");
+    expect((await direct(`curl -sk https://${world.serverIp}/`)).stdout).toContain("hello https");
+  });
+
+  it("a name resolving to an address no policy names is refused, and allowed once allow_private_ips names it", async () => {
+    expect(await connectStatus("https://inner.test/")).toBe("403");
+    await reconfigure(
+      config({ domains: ["inner.test"], privateIps: [world.innerSubnet] }),
+      async () =>
+        (await box(`curl -sS --cacert ${ca()} https://inner.test/`)).stdout ===
+        "hello https inner.test\n",
+    );
+    await reconfigure(
+      config({ domains: ["inner.test"] }),
+      async () => (await connectStatus("https://inner.test/")) === "403",
+    );
+  });
+
+  it("a port other than the listed one is refused; the listed port works", async () => {
+    expect(await connectStatus("https://allowed.test:8443/")).toBe("403");
+    expect((await box(`curl -sS --cacert ${ca()} https://other.test:8443/`)).stdout).toBe(
+      "hello https other.test:8443\n",
+    );
+  });
+
+  it("plain HTTP to a denied host is refused with the reason; to an allowed host it is forwarded", async () => {
+    const denied = (await box("curl -sS -w '\\n%{http_code}' http://denied.test/")).stdout;
+    expect(denied).toContain("wm egress proxy refused");
+    expect(denied).toContain("sandbox.network.allowed_domains");
+    expect(denied.trim().endsWith("403")).toBe(true);
+    expect((await box("curl -sS http://allowed.test/")).stdout).toBe("hello http allowed.test\n");
+  });
+
+  it("a tool that ignores the proxy variables has no route; without wm the same connect works", async () => {
+    const r = await box(`curl -sS --noproxy '*' --connect-timeout 10 http://${world.serverIp}/`);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect((await direct(`curl -sS http://${world.serverIp}/`)).stdout).toContain("hello http");
+  });
+
+  it("DNS answers listed names only: an unlisted name is NXDOMAIN and never leaves the machine", async () => {
+    expect((await box("getent hosts allowed.test")).stdout).toContain(world.serverIp);
+    expect((await box("getent hosts denied.test")).status).not.toBe(0);
+    expect((await box(dnsQuery("127.0.0.1", 53, "denied.test", 1))).stdout).toBe(
+      "rcode=3 answers=0\n",
+    );
+    expect(world.dnsSeen.some((q) => q.includes("denied.test"))).toBe(false);
+    // Control: the name server itself knows the name.
+    const asked = await run("sh", ["-c", dnsQuery("127.0.0.1", world.dnsPort, "denied.test", 1)]);
+    expect(asked.stdout).toBe("rcode=0 answers=1\n");
+  });
+
+  it("a TXT query carries nothing: empty for a listed name, NXDOMAIN for others; the server has one", async () => {
+    expect((await box(dnsQuery("127.0.0.1", 53, "allowed.test", 16))).stdout).toBe(
+      "rcode=0 answers=0\n",
+    );
+    expect((await box(dnsQuery("127.0.0.1", 53, "exfil-data.other.test", 16))).stdout).toBe(
+      "rcode=3 answers=0\n",
+    );
+    const asked = await run("sh", ["-c", dnsQuery("127.0.0.1", world.dnsPort, "allowed.test", 16)]);
+    expect(asked.stdout).toBe("rcode=0 answers=1\n");
+  });
+
+  it("every decision is in `wm sandbox logs NAME --net`, and the list counts the denials", async () => {
+    const logs = await runWm(["sandbox", "logs", name, "--net", "-n", "1000"], {
+      env: bench.home.env,
+    });
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/egress denied.*host=denied\.test/);
+    expect(logs.stdout).toMatch(/egress allowed.*host=allowed\.test/);
+    expect(logs.stdout).not.toContain("sandbox started");
+    const listed = await runWm(["sandbox", "list", "--json"], { env: bench.home.env });
+    const mine = (
+      JSON.parse(listed.stdout).sandboxes as {
+        name: string;
+        egress: { allowed: number; denied: number };
+      }[]
+    ).find((s) => s.name === name);
+    expect(mine?.egress.denied).toBeGreaterThan(0);
+    expect(mine?.egress.allowed).toBeGreaterThan(0);
+  });
+
+  it("a name added to allowed_domains applies to the running sandbox at once", async () => {
+    await reconfigure(
+      config({ domains: ["denied.test"] }),
+      async () =>
+        (await box(`curl -sS --cacert ${ca()} https://denied.test/`)).stdout ===
+        "hello https denied.test\n",
+    );
+    expect((await box("getent hosts denied.test")).stdout).toContain(world.serverIp);
+    await reconfigure(config(), async () => (await box("getent hosts denied.test")).status !== 0);
+  });
+});
