@@ -102,8 +102,8 @@ export async function runRelay(
     io.stderr.write(`wm-shim relay: cannot listen: ${(err as Error).message}\n`);
     return 1;
   }
-  // The daemon waits for this line before the sandbox starts.
-  io.stdout.write("relay ready\n");
+  // The daemon waits for this line before the sandbox joins this network namespace.
+  io.stdout.write("wm netns ready\n");
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);

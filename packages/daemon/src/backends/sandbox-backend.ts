@@ -37,11 +37,26 @@ export interface SandboxLaunch {
   /** The VM backend's part: which VM, what it exports, its size. */
   vm?: VmLaunch | undefined;
   /**
-   * `sandbox.network.policy: deny`: the sandbox gets no network of its own. It shares the
-   * network namespace of a relay (loopback only, nothing routed) that carries its proxy and DNS
-   * traffic to the daemon's Unix sockets in `socketDir`.
+   * The sandbox has no network namespace of its own: it joins that of a helper the backend
+   * starts first, from the same image, and removes with it (sandbox/netns.ts: the egress relay
+   * under `network.policy: deny`, else a holder that routes cloud metadata nowhere). `mounts`
+   * go into the sandbox itself (its resolv.conf).
    */
-  egress?: { socketDir: string } | undefined;
+  netns?: { helper: NetnsHelper; mounts: readonly MountSpec[] } | undefined;
+}
+
+/** The container that owns a sandbox's network namespace. */
+export interface NetnsHelper {
+  /** For messages: "egress relay", "network holder". */
+  role: string;
+  command: readonly string[];
+  user: { uid: number; gid: number };
+  mounts: readonly MountSpec[];
+  /** Capabilities the helper keeps (never the sandbox). */
+  capAdd: readonly string[];
+  /** "none": loopback only; "default": the engine's default network. */
+  network: "none" | "default";
+  sysctls: Readonly<Record<string, string>>;
 }
 
 /** The backend's id of a sandbox (a container id); what a record keeps to find it again. */

@@ -121,6 +121,10 @@ export class EgressService {
     const dir = path.join(this.options.dir, sandbox);
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     await fs.chmod(dir, 0o755);
+    // The sandbox's resolver is its relay, on the loopback they share.
+    await fs.writeFile(path.join(dir, "resolv.conf"), "nameserver 127.0.0.1\noptions ndots:0\n", {
+      mode: 0o644,
+    });
     const counts: EgressCounts = { allowed: 0, denied: 0 };
     const dns = new EgressDns({
       sandbox,

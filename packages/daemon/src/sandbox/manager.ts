@@ -27,6 +27,7 @@ import {
 } from "./guest-endpoint.ts";
 import { resolveLaunch, worktreeOwner } from "./launch.ts";
 import { launchPlan, ownLabels } from "./launch-plan.ts";
+import { egressRelay, metadataGuard, PROXY_ENV } from "./netns.ts";
 import { removeOrphans, type Unrecorded, unrecordedSandboxes } from "./orphans.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
 import { recordFromLabels } from "./record-labels.ts";
@@ -55,16 +56,6 @@ export interface RunRequest {
 
 const LIVE = new Set(["creating", "running"]);
 
-/** Under `network.policy: deny`: the relay's proxy, on the loopback the sandbox shares with it. */
-const PROXY_URL = "http://127.0.0.1:3128";
-const PROXY_ENV: Readonly<Record<string, string>> = {
-  HTTP_PROXY: PROXY_URL,
-  HTTPS_PROXY: PROXY_URL,
-  http_proxy: PROXY_URL,
-  https_proxy: PROXY_URL,
-  NO_PROXY: "localhost,127.0.0.1,::1",
-  no_proxy: "localhost,127.0.0.1,::1",
-};
 
 /** Sandboxes adopted at once after a restart (each is a few engine calls). */
 const RECONCILE_BATCH = 16;
@@ -288,13 +279,16 @@ export class SandboxManager {
             .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state)),
         ),
       });
-      const egress = deny ? { socketDir: await this.egress.open(id) } : undefined;
       const containerId = await backend.create(
         vm
           ? { ...resolved, vm }
-          : egress
-            ? { ...resolved, env: { ...resolved.env, ...PROXY_ENV }, egress }
-            : resolved,
+          : deny
+            ? {
+                ...resolved,
+                env: { ...resolved.env, ...PROXY_ENV },
+                netns: egressRelay(await this.egress.open(id), resolved.mounts, owner),
+              }
+            : { ...resolved, netns: metadataGuard(resolved.mounts) },
       );
       await this.registry.update(id, { containerId });
       const session = new TerminalSession(id);

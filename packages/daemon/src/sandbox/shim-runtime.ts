@@ -53,6 +53,15 @@ interface ShimRuntimeOptions {
   stateDir: string;
   shimBundle: string;
   nodePath?: string;
+  /** The host's `ip` (iproute2); default: found in /usr/sbin, /sbin, /usr/bin, /bin. */
+  ipPath?: string | null;
+}
+
+const IP_DIRS = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/** The host's `ip`, which a sandbox's network holder runs (`bin/ip`); undefined when missing. */
+export function findIp(): string | undefined {
+  return IP_DIRS.map((d) => path.join(d, "ip")).find((p) => existsSync(p));
 }
 
 /**
@@ -73,9 +82,13 @@ export class ShimRuntimes {
     const nodePath = await fs.realpath(opts.nodePath ?? process.execPath);
     const shim = await fs.readFile(opts.shimBundle);
     const nodeStat = await fs.stat(nodePath);
+    const found = opts.ipPath === undefined ? findIp() : opts.ipPath;
+    const ipPath = found ? await fs.realpath(found) : undefined;
+    const ipStat = ipPath ? await fs.stat(ipPath) : undefined;
     const key = createHash("sha256")
       .update(shim)
       .update(`${nodePath}:${nodeStat.size}:${nodeStat.mtimeMs}`)
+      .update(ipPath && ipStat ? `${ipPath}:${ipStat.size}:${ipStat.mtimeMs}` : "no ip")
       .digest("hex")
       .slice(0, 16);
     const dir = path.join(opts.stateDir, "shim", key);
@@ -86,7 +99,9 @@ export class ShimRuntimes {
     if (existsSync(path.join(dir, "bin", "wm"))) return { dir, mounts };
     let building = this.#building.get(dir);
     if (!building) {
-      building = buildRuntime(dir, nodePath, shim).finally(() => this.#building.delete(dir));
+      building = buildRuntime(dir, nodePath, shim, ipPath).finally(() =>
+        this.#building.delete(dir),
+      );
       this.#building.set(dir, building);
     }
     await building;
@@ -94,15 +109,34 @@ export class ShimRuntimes {
   }
 }
 
-/** Builds the runtime in a temporary directory of its own and renames it into place. */
-async function buildRuntime(dir: string, nodePath: string, shim: Buffer): Promise<void> {
+/**
+ * Builds the runtime in a temporary directory of its own and renames it into place. The host's
+ * `ip`, when there is one, comes along the same way (`bin/ip`): a sandbox's network holder
+ * runs it to make the cloud metadata addresses unreachable, whatever the image holds.
+ */
+async function buildRuntime(
+  dir: string,
+  nodePath: string,
+  shim: Buffer,
+  ipPath: string | undefined,
+): Promise<void> {
   const tmp = `${dir}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await fs.mkdir(path.join(tmp, "bin"), { recursive: true, mode: 0o755 });
   await fs.mkdir(path.join(tmp, "lib"), { mode: 0o755 });
   const { loader, libs } = await nodeLibraries(nodePath);
-  for (const lib of [loader, ...libs]) {
+  const ipLibs = ipPath ? (await nodeLibraries(ipPath)).libs : [];
+  for (const lib of new Set([loader, ...libs, ...ipLibs])) {
     await fs.copyFile(await fs.realpath(lib), path.join(tmp, "lib", path.basename(lib)));
     await fs.chmod(path.join(tmp, "lib", path.basename(lib)), 0o755);
+  }
+  if (ipPath) {
+    await fs.copyFile(ipPath, path.join(tmp, "ip"));
+    await fs.chmod(path.join(tmp, "ip"), 0o755);
+    await fs.writeFile(
+      path.join(tmp, "bin", "ip"),
+      `#!/bin/sh\nexec ${SHIM_MOUNT}/lib/${path.basename(loader)} --library-path ${SHIM_MOUNT}/lib ${SHIM_MOUNT}/ip "$@"\n`,
+      { mode: 0o755 },
+    );
   }
   await fs.writeFile(path.join(tmp, "wm-shim.js"), shim, { mode: 0o644 });
   await fs.writeFile(path.join(tmp, "node"), "", { mode: 0o755 });

@@ -1,8 +1,7 @@
-import { promises as fs } from "node:fs";
-import path from "node:path";
 import { requireImage } from "../../images/require-image.ts";
-import { SHIM_MOUNT } from "../../sandbox/shim-runtime.ts";
+import { NETNS_READY } from "../../sandbox/netns.ts";
 import type {
+  NetnsHelper,
   SandboxBackend,
   SandboxHandle,
   SandboxInfo,
@@ -45,14 +44,10 @@ export function containerSpecOf(launch: SandboxLaunch): ContainerSpec {
   };
 }
 
-/** On a sandbox under `network.policy: deny`: the id of its relay container. */
-export const RELAY_LABEL = "wm.egress.relay";
-/** On a relay container: the engine name of the sandbox it serves. */
-export const RELAY_OF_LABEL = "wm.egress.relay-of";
-/** Where the relay sees the daemon's sockets for its sandbox. */
-const RELAY_MOUNT = "/run/wm-egress";
-/** What the relay prints once it listens. */
-const RELAY_READY = "relay ready";
+/** On a sandbox: the id of the helper whose network namespace it joined. */
+export const RELAY_LABEL = "wm.netns.helper";
+/** On a helper: the engine name of the sandbox it serves. */
+export const RELAY_OF_LABEL = "wm.netns.helper-of";
 
 function infoOf(c: ContainerInfo): SandboxInfo {
   return {
@@ -89,64 +84,50 @@ export class ContainerSandboxBackend implements SandboxBackend {
   }
 
   async create(launch: SandboxLaunch): Promise<SandboxHandle> {
-    if (!launch.egress) return this.#c.containers.create(containerSpecOf(launch));
-    const { socketDir } = launch.egress;
-    const relay = await this.#startRelay(launch, socketDir);
+    if (!launch.netns) return this.#c.containers.create(containerSpecOf(launch));
+    const helper = await this.#startHelper(launch, launch.netns.helper);
     try {
-      const resolvConf = path.join(socketDir, "resolv.conf");
-      await fs.writeFile(resolvConf, "nameserver 127.0.0.1\noptions ndots:0 attempts:2\n", {
-        mode: 0o644,
-      });
       const spec = containerSpecOf(launch);
       return await this.#c.containers.create({
         ...spec,
-        labels: { ...spec.labels, [RELAY_LABEL]: relay },
-        joinNetworkOf: relay,
-        mounts: [
-          ...spec.mounts,
-          { source: resolvConf, target: "/etc/resolv.conf", readOnly: true },
-        ],
+        labels: { ...spec.labels, [RELAY_LABEL]: helper },
+        joinNetworkOf: helper,
+        mounts: [...spec.mounts, ...launch.netns.mounts],
       });
     } catch (err) {
-      await this.#c.containers.remove(relay).catch(() => undefined);
+      await this.#c.containers.remove(helper).catch(() => undefined);
       throw err;
     }
   }
 
-  /**
-   * The relay: a container with no network but loopback, running the shim's `relay` from the
-   * sandbox's own image, listening before the sandbox (which joins its network) exists.
-   */
-  async #startRelay(launch: SandboxLaunch, socketDir: string): Promise<string> {
-    const shim = launch.mounts.filter(
-      (m) => m.target === SHIM_MOUNT || m.target.startsWith(`${SHIM_MOUNT}/`),
-    );
-    const relay = await this.#c.containers.create({
-      name: `${launch.name}-egress`,
+  /** The helper that owns the sandbox's network namespace, listening (or set up) before it exists. */
+  async #startHelper(launch: SandboxLaunch, h: NetnsHelper): Promise<string> {
+    const id = await this.#c.containers.create({
+      name: `${launch.name}-net`,
       image: launch.image,
-      user: `${launch.user.uid}:${launch.user.gid}`,
+      user: `${h.user.uid}:${h.user.gid}`,
       workdir: "/",
-      cmd: [`${SHIM_MOUNT}/bin/wm`, "relay", RELAY_MOUNT],
+      cmd: h.command,
       env: {},
-      mounts: [...shim, { source: socketDir, target: RELAY_MOUNT, readOnly: true }],
+      mounts: h.mounts,
       labels: { ...launch.labels, [RELAY_OF_LABEL]: launch.name },
       tty: false,
       openStdin: false,
       pidsLimit: 64,
       memoryBytes: 256 * 1024 * 1024,
-      networkMode: "none",
-      // Port 53 without a capability: the setting belongs to the relay's own namespace.
-      sysctls: { "net.ipv4.ip_unprivileged_port_start": "0" },
+      capAdd: h.capAdd,
+      ...(h.network === "none" ? { networkMode: "none" } : {}),
+      sysctls: h.sysctls,
       ociRuntime: launch.ociRuntime,
     });
     try {
-      const streams = await this.#c.containers.attach(relay, { tty: false, stdin: false });
-      const ready = relayReady(streams.stdout, streams.stderr);
-      await this.#c.containers.start(relay);
+      const streams = await this.#c.containers.attach(id, { tty: false, stdin: false });
+      const ready = helperReady(h.role, streams.stdout, streams.stderr);
+      await this.#c.containers.start(id);
       await ready.finally(() => streams.close());
-      return relay;
+      return id;
     } catch (err) {
-      await this.#c.containers.remove(relay).catch(() => undefined);
+      await this.#c.containers.remove(id).catch(() => undefined);
       throw err;
     }
   }
@@ -177,7 +158,11 @@ export class ContainerSandboxBackend implements SandboxBackend {
 
   async inspect(handle: SandboxHandle): Promise<SandboxInfo | undefined> {
     const c = await this.#c.containers.inspect(handle);
-    return c ? infoOf(c) : undefined;
+    if (!c) return undefined;
+    const helper = c.labels[RELAY_LABEL];
+    // A sandbox in its helper's network namespace has the helper's address.
+    const address = helper ? (await this.#c.containers.inspect(helper))?.ipAddress : c.ipAddress;
+    return { ...infoOf(c), address };
   }
 
   async listOwned(labels: Readonly<Record<string, string>>): Promise<SandboxInfo[]> {
@@ -205,8 +190,12 @@ export class ContainerSandboxBackend implements SandboxBackend {
   }
 }
 
-/** Resolves when the relay says it listens; rejects with its output when it ends before. */
-function relayReady(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): Promise<void> {
+/** Resolves when the helper says the namespace is ready; rejects with its output when it ends first. */
+function helperReady(
+  role: string,
+  stdout: NodeJS.ReadableStream,
+  stderr: NodeJS.ReadableStream,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
@@ -215,7 +204,7 @@ function relayReady(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream
     });
     const onData = (chunk: Buffer) => {
       out += chunk.toString("utf8");
-      if (out.includes(RELAY_READY)) {
+      if (out.includes(NETNS_READY)) {
         stdout.off("data", onData);
         resolve();
       }
@@ -224,7 +213,7 @@ function relayReady(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream
     const ended = () =>
       reject(
         new Error(
-          `the sandbox's egress relay ended before it listened: ${(err || out).trim() || "no output"}`,
+          `the sandbox's ${role} ended before it was ready: ${(err || out).trim() || "no output"}`,
         ),
       );
     stdout.once("end", ended);
