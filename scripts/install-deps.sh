@@ -114,7 +114,7 @@ NEED_PNPM=0
 main() {
   parse_args "$@"
 
-  local -a wanted=(git tmux docker.io debootstrap bubblewrap ca-certificates openssl zsh fish)
+  local -a wanted=(git tmux docker.io debootstrap bubblewrap ca-certificates openssl iproute2 zsh fish)
   if [[ "$WITH_PODMAN" -eq 1 ]]; then
     wanted+=(podman runc catatonit uidmap slirp4netns fuse-overlayfs)
   fi

@@ -17,6 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EgressWorld, startEgressWorld } from "./egress-fixture.ts";
 
 const BASE_IMAGE = "wm-base:bookworm";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const PODMAN = process.env.WM_PODMAN_SOCKET;
 
 let world: EgressWorld;
@@ -254,6 +263,22 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
     );
     expect((await box("getent hosts denied.test")).stdout).toContain(world.serverIp);
     await reconfigure(config(), async () => (await box("getent hosts denied.test")).status !== 0);
+  });
+
+  it("after a daemon kill -9 the next daemon takes the sandbox back, and its egress works again", async () => {
+    const pid = JSON.parse(await fs.readFile(bench.home.registrationFile, "utf8")).pid as number;
+    process.kill(pid, "SIGKILL");
+    while (isAlive(pid)) await sleep(20);
+    // The relay now has no daemon behind it: the proxy answers nothing.
+    expect((await box("curl -sS --max-time 10 http://allowed.test/")).stdout).toBe("");
+    const again = await waitForRunningSandbox(bench.home.env, (s) => s.name === name, 60_000);
+    expect(again.containerId).toBe(cid);
+    expect((await box(`curl -sS --cacert ${ca()} https://allowed.test/`)).stdout).toBe(
+      "hello https allowed.test\n",
+    );
+    expect((await box("curl -sS -o /dev/null -w '%{http_code}' http://denied.test/")).stdout).toBe(
+      "403",
+    );
   });
 });
 
