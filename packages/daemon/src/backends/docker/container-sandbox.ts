@@ -85,50 +85,37 @@ export class ContainerSandboxBackend implements SandboxBackend {
 
   async create(launch: SandboxLaunch): Promise<SandboxHandle> {
     if (!launch.netns) return this.#c.containers.create(containerSpecOf(launch));
-    const helper = await this.#startHelper(launch, launch.netns.helper);
-    try {
-      const spec = containerSpecOf(launch);
-      return await this.#c.containers.create({
+    const { helper, mounts } = launch.netns;
+    const helperId = await this.#c.containers.create(helperSpec(launch, helper));
+    const spec = containerSpecOf(launch);
+    // The helper starts while the sandbox is created; the sandbox starts once the helper is ready.
+    const [started, created] = await Promise.allSettled([
+      this.#startHelper(helperId, helper.role),
+      this.#c.containers.create({
         ...spec,
-        labels: { ...spec.labels, [RELAY_LABEL]: helper },
-        joinNetworkOf: helper,
-        mounts: [...spec.mounts, ...launch.netns.mounts],
-      });
-    } catch (err) {
-      await this.#c.containers.remove(helper).catch(() => undefined);
-      throw err;
-    }
+        labels: { ...spec.labels, [RELAY_LABEL]: helperId },
+        joinNetworkOf: helperId,
+        mounts: [...spec.mounts, ...mounts],
+      }),
+    ]);
+    if (started.status === "fulfilled" && created.status === "fulfilled") return created.value;
+    if (created.status === "fulfilled")
+      await this.#c.containers.remove(created.value).catch(() => undefined);
+    await this.#c.containers.remove(helperId).catch(() => undefined);
+    throw started.status === "rejected"
+      ? started.reason
+      : (created as PromiseRejectedResult).reason;
   }
 
-  /** The helper that owns the sandbox's network namespace, listening (or set up) before it exists. */
-  async #startHelper(launch: SandboxLaunch, h: NetnsHelper): Promise<string> {
-    const id = await this.#c.containers.create({
-      name: `${launch.name}-net`,
-      image: launch.image,
-      user: `${h.user.uid}:${h.user.gid}`,
-      workdir: "/",
-      cmd: h.command,
-      env: {},
-      mounts: h.mounts,
-      labels: { ...launch.labels, [RELAY_OF_LABEL]: launch.name },
-      tty: false,
-      openStdin: false,
-      pidsLimit: 64,
-      memoryBytes: 256 * 1024 * 1024,
-      capAdd: h.capAdd,
-      ...(h.network === "none" ? { networkMode: "none" } : {}),
-      sysctls: h.sysctls,
-      ociRuntime: launch.ociRuntime,
-    });
+  /** Starts the helper and waits until it says the namespace is ready for the sandbox. */
+  async #startHelper(id: string, role: string): Promise<void> {
+    const streams = await this.#c.containers.attach(id, { tty: false, stdin: false });
+    const ready = helperReady(role, streams.stdout, streams.stderr);
     try {
-      const streams = await this.#c.containers.attach(id, { tty: false, stdin: false });
-      const ready = helperReady(h.role, streams.stdout, streams.stderr);
       await this.#c.containers.start(id);
-      await ready.finally(() => streams.close());
-      return id;
-    } catch (err) {
-      await this.#c.containers.remove(id).catch(() => undefined);
-      throw err;
+      await ready;
+    } finally {
+      streams.close();
     }
   }
 
@@ -188,6 +175,28 @@ export class ContainerSandboxBackend implements SandboxBackend {
     for (const c of strays) await this.#c.containers.remove(c.id).catch(() => undefined);
     return strays.map((c) => c.name);
   }
+}
+
+/** The container that owns a sandbox's network namespace, from the sandbox's own image. */
+function helperSpec(launch: SandboxLaunch, h: NetnsHelper): ContainerSpec {
+  return {
+    name: `${launch.name}-net`,
+    image: launch.image,
+    user: `${h.user.uid}:${h.user.gid}`,
+    workdir: "/",
+    cmd: h.command,
+    env: {},
+    mounts: h.mounts,
+    labels: { ...launch.labels, [RELAY_OF_LABEL]: launch.name },
+    tty: false,
+    openStdin: false,
+    pidsLimit: 64,
+    memoryBytes: 256 * 1024 * 1024,
+    capAdd: h.capAdd,
+    ...(h.network === "none" ? { networkMode: "none" } : {}),
+    sysctls: h.sysctls,
+    ociRuntime: launch.ociRuntime,
+  };
 }
 
 /** Resolves when the helper says the namespace is ready; rejects with its output when it ends first. */
