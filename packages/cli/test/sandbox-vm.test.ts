@@ -255,7 +255,9 @@ describe.runIf(missingVmTools.length === 0)("VM provisioning and idle stop", () 
     expect(failed.stderr).toContain("provisioning-said-hello");
     expect(failed.stderr).toContain("provision.log");
     const listVms = async () =>
-      JSON.parse((await runWm(["sandbox", "list", "--json"], { env })).stdout).vms as ListedVm[];
+      // A daemon that has just adopted a VM answers once the guest agent is back: slow under TCG.
+      JSON.parse((await runWm(["sandbox", "list", "--json"], { env, timeoutMs: 180_000 })).stdout)
+        .vms as ListedVm[];
     expect((await listVms())[0]?.state).toBe("running"); // kept for inspection
 
     await fs.writeFile(configFile, config("echo fixed > /home/agent/fixed"));

@@ -39,6 +39,8 @@ export function runWm(args: readonly string[], opts: RunOptions): Promise<RunRes
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A child killed (or exiting) before it read its input must not fail the caller with EPIPE.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }
