@@ -133,13 +133,49 @@ describe("a sandbox wm cannot give as asked is refused", () => {
     await wb.wm(["sandbox", "stop", "--all"]);
   }, 60_000);
 
-  it("sandbox.network.policy: deny is refused rather than run with open network", async () => {
-    await sandboxConfig(["network:", "  policy: deny", "  allowed_domains: [example.com]"]);
+  it("sandbox.network.policy: deny with a VM (sandbox.backend: lima) is refused rather than run without the policy", async () => {
+    const deny = ["network:", "  policy: deny", "  allowed_domains: [example.com]"];
+    await sandboxConfig(["backend: lima", ...deny]);
     const added = await wb.wm(["add", "net-x", "--sandbox"]);
     expect(added.code, added.stderr).toBe(5);
-    expect(added.stderr).toContain("sandbox.network.policy");
+    expect(added.stderr).toContain('sandbox.network.policy: "deny"');
     expect(added.stderr).toContain(configFile);
+    expect(added.stderr).toContain("use the container backend for policy: deny");
     expectNothingMade("net-x");
+
+    // The same deny on the container backend starts the sandbox.
+    await sandboxConfig(deny);
+    const ok = await wb.wmJson<{ worktree: { path: string } }>(["add", "net-y", "--sandbox"]);
+    await runningSandboxOf(ok.worktree.path);
+    await wb.wm(["sandbox", "stop", "--all"]);
+  }, 60_000);
+
+  it("sandbox.rpc_transport: tcp with sandbox.network.policy: deny is refused before anything is made: such a sandbox has no route to the daemon", async () => {
+    const plain = await wb.wm(["add", "net-plain", "--no-sandbox"]);
+    expect(plain.code, plain.stderr).toBe(0);
+    await sandboxConfig([
+      "rpc_transport: tcp",
+      "network:",
+      "  policy: deny",
+      "  allowed_domains: [example.com]",
+    ]);
+    const added = await wb.wm(["add", "net-tcp", "--sandbox"]);
+    expect(added.code, added.stderr).toBe(5);
+    expect(added.stderr).toContain('sandbox.rpc_transport: "tcp"');
+    expect(added.stderr).toContain(configFile);
+    expect(added.stderr).toContain("no network route to the daemon");
+    expectNothingMade("net-tcp");
+    const run = await wb.wm([
+      "sandbox",
+      "run",
+      "--worktree",
+      worktreeOf("net-plain"),
+      "--",
+      "true",
+    ]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stderr).toContain('sandbox.rpc_transport: "tcp"');
+    expect(containers()).toEqual([]);
   }, 60_000);
 
   it("an agent's request to spawn another is refused once the config asks for a backend wm lacks", async () => {

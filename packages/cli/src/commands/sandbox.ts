@@ -2,6 +2,7 @@ import path from "node:path";
 import type { SandboxSummary, VmSummary } from "@wm/protocol";
 import { runTerminal } from "../client/terminal-client.ts";
 import { showConfigWarnings } from "../config-warnings.ts";
+import { netCell } from "../egress-text.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { columns, formatDuration, report } from "../output.ts";
@@ -61,7 +62,7 @@ const run = defineCommand({
   name: "run",
   summary: "Run a command in a new sandbox for a worktree, attached to this terminal",
   description:
-    "Usage: wm sandbox run [--worktree PATH] [--agent NAME] -- CMD [ARGS...]\nThe sandbox holds the worktree, the git data it needs and the agent's own credentials, and is removed when CMD ends. A sandbox setting wm cannot honour (sandbox.backend other than container, an OCI runtime the engine lacks, network.policy: deny, …) or an unknown key under sandbox: is refused before anything starts, naming the key and its file (exit 5). On a terminal it runs with a TTY (raw mode, resize, Ctrl-C reaches CMD); otherwise stdout, stderr and the exit code pass through. If the daemon restarts, this client re-attaches.",
+    "Usage: wm sandbox run [--worktree PATH] [--agent NAME] -- CMD [ARGS...]\nThe sandbox holds the worktree, the git data it needs and the agent's own credentials, and is removed when CMD ends. A sandbox setting wm cannot honour (sandbox.lima.driver: limactl, an OCI runtime the engine lacks, network.policy: deny with a VM or with rpc_transport: tcp, …) or an unknown key under sandbox: is refused before anything starts, naming the key and its file (exit 5). Under network.policy: deny the sandbox reaches only sandbox.network.allowed_domains, through wm's proxy (docs/network.md). On a terminal it runs with a TTY (raw mode, resize, Ctrl-C reaches CMD); otherwise stdout, stderr and the exit code pass through. If the daemon restarts, this client re-attaches.",
   options: worktreeOption,
   args: [
     { name: "command", description: "the command and its arguments, after --", variadic: true },
@@ -108,10 +109,11 @@ function renderList(sandboxes: SandboxSummary[]): string {
     s.state === "exited" ? `exited (${s.exitCode})` : s.state,
     s.agentStatus ?? "-",
     s.runtime,
+    netCell(s),
     formatDuration(Date.now() - Date.parse(s.createdAt)),
     s.worktree,
   ]);
-  return columns(["NAME", "STATE", "AGENT", "RUNTIME", "AGE", "WORKTREE"], rows);
+  return columns(["NAME", "STATE", "AGENT", "RUNTIME", "NET", "AGE", "WORKTREE"], rows);
 }
 
 function renderVms(vms: VmSummary[]): string {
@@ -135,6 +137,8 @@ function formatBytes(n: number): string {
 const list = defineCommand({
   name: "list",
   summary: "List the sandboxes the daemon owns, and its VMs (sandbox.backend: lima)",
+  description:
+    "NET is the sandbox's network: open (the engine's network, unfiltered), none (a session in a VM, which has no network), or deny (sandbox.network.policy: deny) with how many connections it refused and unlisted names it was asked to look up so far, e.g. deny (3 denied); `wm sandbox logs NAME --net` shows each. --json gives them as egress: {allowed, denied}, null when the network is not filtered.",
   json: true,
   run: async (ctx) => {
     const res = await ctx.daemon(async (c) => ({

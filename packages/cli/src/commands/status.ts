@@ -1,5 +1,6 @@
 import { RpcError } from "@wm/protocol/errors";
 import { displaySafe } from "@wm/protocol/text";
+import { deniedByWorktree, deniedText } from "../egress-text.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { columns, report } from "../output.ts";
@@ -79,28 +80,43 @@ export const statusCommand = defineCommand({
   name: "status",
   summary: "Show agent statuses (wm status set reports one)",
   description:
-    "Lists the agent status of each worktree of this repository (every repository with --all); the worktree you are in is marked with *.",
+    "Lists the agent status of each worktree of this repository (every repository with --all); the worktree you are in is marked with *. A worktree whose sandbox runs under sandbox.network.policy: deny and has had connections refused or unlisted names looked up shows how many (net: 3 denied; `wm sandbox logs NAME --net` lists them).",
   json: true,
   options: { all: { type: "boolean", short: "a", description: "every repository's worktrees" } },
   subcommands: [set],
   run: async (ctx) => {
-    const res = await ctx.daemon((c) =>
-      c.call("worktree.status", { cwd: ctx.cwd, all: ctx.options.all === true }),
+    const [res, sandboxes] = await ctx.daemon((c) =>
+      Promise.all([
+        c.call("worktree.status", { cwd: ctx.cwd, all: ctx.options.all === true }),
+        // Only the text shows denials; `wm sandbox list --json` has them as data.
+        ctx.json
+          ? undefined
+          : c.call("sandbox.list", {}).then(
+              (r) => r.sandboxes,
+              () => [],
+            ),
+      ]),
     );
-    report(ctx, res, (r) =>
-      r.worktrees.length === 0
-        ? "no worktrees"
-        : columns(
-            ["", "NAME", "STATUS", "SINCE", "WINDOW"],
-            r.worktrees.map((w) => [
-              w.handle === r.current ? "*" : "",
-              w.handle,
-              w.status ?? "-",
-              w.status ? ago(w.statusAt) : "-",
-              w.window?.name ?? "-",
-            ]),
-          ),
-    );
+    const denied = deniedByWorktree(sandboxes ?? []);
+    report(ctx, res, (r) => {
+      if (r.worktrees.length === 0) return "no worktrees";
+      const net = (path: string) => {
+        const n = denied.get(path);
+        return n ? `net: ${deniedText(n)}` : "";
+      };
+      const withNet = r.worktrees.some((w) => net(w.path));
+      return columns(
+        ["", "NAME", "STATUS", "SINCE", "WINDOW", ...(withNet ? [""] : [])],
+        r.worktrees.map((w) => [
+          w.handle === r.current ? "*" : "",
+          w.handle,
+          w.status ?? "-",
+          w.status ? ago(w.statusAt) : "-",
+          w.window?.name ?? "-",
+          ...(withNet ? [net(w.path)] : []),
+        ]),
+      );
+    });
     return ExitCode.Ok;
   },
 });

@@ -22,6 +22,8 @@ export interface DashboardRow {
   sandbox: boolean;
   /** State of the worktree's sandbox from `sandbox.list`, null when it has none. */
   sandboxState: string | null;
+  /** That sandbox's egress counts under `network.policy: deny`; null when not filtered. */
+  egress: { allowed: number; denied: number } | null;
   lastActivity: string;
   diff: DiffSize | null;
   window: string | null;
@@ -86,6 +88,7 @@ export function buildRows(
           ? `exited ${box.exitCode ?? "?"}`
           : box.state
         : null,
+      egress: box?.egress ?? null,
       lastActivity: w.lastActivity,
       diff: w.diff ?? null,
       window: w.window?.name ?? null,

@@ -23,6 +23,7 @@ function row(over: Partial<DashboardRow> = {}): DashboardRow {
     icon: "🤖",
     sandbox: false,
     sandboxState: null,
+    egress: null,
     lastActivity: new Date(NOW - 42_000).toISOString(),
     diff: { base: "main", files: 3, added: 10, removed: 2 },
     window: "wm-feature-one",
@@ -61,6 +62,21 @@ describe("renderFrame", () => {
       /^> 🤖 working\s+feature-one\s+feature\/one\s+host\s+42s ago\s+\+10 -2, 3 files$/,
     );
     expect(lines[3]).toMatch(/^ {2}-\s+fix\s+fix\/it\s+running\s+42s ago\s+\+0 -5, 1 file$/);
+  });
+
+  it("shows the denials of a sandbox under network.policy: deny beside its state, none when there are none", () => {
+    const rows = [
+      row({ sandbox: true, sandboxState: "running", egress: { allowed: 5, denied: 3 } }),
+      row({
+        handle: "b",
+        sandbox: true,
+        sandboxState: "running",
+        egress: { allowed: 1, denied: 0 },
+      }),
+    ];
+    const lines = renderFrame(view({ rows }), 120, 10);
+    expect(lines[2]).toMatch(/feature\/one\s+running, 3 denied\s+42s ago/);
+    expect(lines[3]).toMatch(/feature\/one\s+running\s+42s ago/);
   });
 
   it("never makes a line wider than the terminal, wide icons included", () => {
@@ -159,11 +175,22 @@ describe("buildRows", () => {
       ],
       [
         { worktree: "/w/a", state: "exited", exitCode: 1, createdAt: "2030-01-01T00:00:00Z" },
-        { worktree: "/w/a", state: "running", exitCode: null, createdAt: "2029-01-01T00:00:00Z" },
+        {
+          worktree: "/w/a",
+          state: "running",
+          exitCode: null,
+          createdAt: "2029-01-01T00:00:00Z",
+          egress: { allowed: 2, denied: 1 },
+        },
       ] as never,
       new Map([["/r", { waiting: "#[fg=yellow]💬" }]]),
     );
-    expect(rows[0]).toMatchObject({ icon: "💬", sandboxState: "running", diff: null });
+    expect(rows[0]).toMatchObject({
+      icon: "💬",
+      sandboxState: "running",
+      egress: { allowed: 2, denied: 1 },
+      diff: null,
+    });
   });
 });
 

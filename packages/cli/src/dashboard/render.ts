@@ -1,4 +1,5 @@
 import { displaySafe } from "@wm/protocol/text";
+import { deniedText } from "../egress-text.ts";
 import type { DashboardRow, DiffSize } from "./model.ts";
 import { displayWidth, fit, truncate } from "./text-width.ts";
 import { type Painter, type Palette, type PaletteField, painterOf } from "./theme.ts";
@@ -53,7 +54,7 @@ export interface RenderOptions {
 }
 
 const HEAD = ["STATUS", "NAME", "BRANCH", "SANDBOX", "ACTIVITY", "DIFF"] as const;
-const CAPS = [16, 28, 32, 12, 10] as const;
+const CAPS = [16, 28, 32, 20, 10] as const;
 const MARKER = "> ";
 const DIFF_HINTS = "j/k select a file  PgUp/PgDn scroll its patch  d or esc back  q quit";
 const HINTS =
@@ -97,8 +98,9 @@ export function diffText(diff: DiffSize | null): string {
 }
 
 function sandboxText(row: DashboardRow): string {
-  if (row.sandboxState) return row.sandboxState;
-  return row.sandbox ? "none" : "host";
+  if (!row.sandboxState) return row.sandbox ? "none" : "host";
+  const denied = row.egress?.denied ?? 0;
+  return denied > 0 ? `${row.sandboxState}, ${deniedText(denied)}` : row.sandboxState;
 }
 
 function statusText(row: DashboardRow): string {

@@ -119,6 +119,8 @@ const ACTED_ON = [
   "sandbox.container.pids_limit",
   "sandbox.container.oci_runtime",
   "sandbox.network.policy",
+  "sandbox.network.allowed_domains",
+  "sandbox.network.allow_private_ips",
   "sandbox.rpc_transport",
   "sandbox.max_spawns",
   "sandbox.toolchain",

@@ -42,7 +42,6 @@ const UNSUPPORTED_IN_FULL_FIXTURE = [
   "sandbox.container.excluded_files",
   "sandbox.container.group_add",
   "sandbox.container.security_opt",
-  "sandbox.network.allowed_domains",
   "sandbox.rpc_host",
   "sidebar.agent_icons.claude",
   "sidebar.agent_icons.codex.color",

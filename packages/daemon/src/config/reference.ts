@@ -364,7 +364,7 @@ const ROWS: readonly Row[] = [
     "sandbox.network.policy",
     "allow | deny",
     "allow",
-    "deny: only allowed_domains over HTTPS (global file only)",
+    "deny: only allowed_domains, through wm's proxy and DNS; not with a VM or rpc_transport tcp (global file only)",
   ],
   [
     "sandbox.network.allowed_domains",

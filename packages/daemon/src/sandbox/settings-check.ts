@@ -108,6 +108,18 @@ function unhonoured(loaded: LoadedConfig): Unhonoured[] {
       why: "a VM sandbox has no network at all, so allowed_domains could not be reached; wm does not route a VM's egress through its proxy yet (use the container backend for policy: deny)",
     });
   }
+  if (
+    sandbox.network.policy === "deny" &&
+    sandbox.rpc_transport === "tcp" &&
+    sandbox.backend !== "lima" &&
+    sandbox.backend !== "vm"
+  ) {
+    out.push({
+      key: "sandbox.rpc_transport",
+      value: "tcp",
+      why: "under sandbox.network.policy: deny a sandbox has no network route to the daemon, so the in-sandbox wm could not reach it over TCP (use rpc_transport: socket, the default)",
+    });
+  }
   const securityOpt = (sandbox.container.security_opt ?? []).filter((o) => !ALWAYS_APPLIED.has(o));
   if (securityOpt.length > 0) {
     out.push({
