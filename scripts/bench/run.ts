@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTempHome } from "../../packages/testing/src/index.ts";
 import { daemonSuite } from "./suites/daemon.ts";
+import { egressSuite } from "./suites/egress.ts";
 import { hostExecSuite } from "./suites/host-exec.ts";
 import { sandboxSuite } from "./suites/sandbox.ts";
 import { scaleSuite } from "./suites/scale.ts";
@@ -13,7 +14,14 @@ import { vmSuite } from "./suites/vm.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const suites: BenchSuite[] = [daemonSuite, sandboxSuite, scaleSuite, hostExecSuite, vmSuite];
+const suites: BenchSuite[] = [
+  daemonSuite,
+  sandboxSuite,
+  scaleSuite,
+  hostExecSuite,
+  egressSuite,
+  vmSuite,
+];
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);
 

@@ -27,7 +27,8 @@ function pipeTo(socketPath: string) {
 }
 
 function listenTcp(port: number, socketPath: string): Promise<net.Server> {
-  const server = net.createServer({ allowHalfOpen: true }, pipeTo(socketPath));
+  // No Nagle: a reply written after the last handshake record must not wait for a delayed ACK.
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, pipeTo(socketPath));
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, HOST, () => resolve(server));

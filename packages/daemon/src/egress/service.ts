@@ -7,6 +7,7 @@ import { type DnsQueryEvent, EgressDns, type HostResolver, hostResolver } from "
 import { serveConnection } from "./dns-listen.ts";
 import { parseDomainRules } from "./policy.ts";
 import { type EgressEvent, type EgressPolicy, EgressProxy, type Resolver } from "./proxy.ts";
+import { cachedResolver, systemResolver } from "./upstream.ts";
 
 /** The sockets the relay of each sandbox connects to, in that sandbox's directory. */
 export const EGRESS_SOCKETS = {
@@ -77,7 +78,7 @@ export class EgressService {
     this.#proxy = new EgressProxy({
       policy: () => this.#policy,
       onDecision: (event) => this.#decided(event),
-      ...(resolve ? { resolve } : {}),
+      resolve: cachedResolver(resolve ?? systemResolver),
     });
   }
 

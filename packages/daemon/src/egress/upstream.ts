@@ -12,6 +12,31 @@ export type Resolver = (host: string) => Promise<ReadonlyArray<ResolvedAddress>>
 
 export const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
 
+/**
+ * `resolve` with each answer kept for `ttlMs` (failures are not kept): a sandbox opening many
+ * connections to one name asks the host once. Every address is still checked on every
+ * connection; only the lookup is saved.
+ */
+export function cachedResolver(resolve: Resolver, ttlMs = 5000, maxEntries = 1024): Resolver {
+  const kept = new Map<
+    string,
+    { until: number; answer: Promise<ReadonlyArray<ResolvedAddress>> }
+  >();
+  return (host) => {
+    const now = Date.now();
+    const hit = kept.get(host);
+    if (hit && hit.until > now) return hit.answer;
+    if (kept.size >= maxEntries) {
+      for (const [name, entry] of kept) if (entry.until <= now) kept.delete(name);
+      if (kept.size >= maxEntries) kept.delete(kept.keys().next().value as string);
+    }
+    const answer = resolve(host);
+    kept.set(host, { until: now + ttlMs, answer });
+    answer.catch(() => kept.delete(host));
+    return answer;
+  };
+}
+
 export type Upstream =
   | { readonly ok: true; readonly socket: Socket; readonly address: string }
   | { readonly ok: false; readonly status: 403 | 502; readonly reason: string };
@@ -23,7 +48,7 @@ function errorText(err: unknown): string {
 
 function connectTo(address: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: address, port });
+    const socket = connect({ host: address, port, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`no answer within ${timeoutMs} ms`));
