@@ -71,8 +71,30 @@ export class SandboxManager {
   readonly #backends: Backends;
   readonly gitShadows: GitShadows;
   readonly #shimRuntimes = new ShimRuntimes();
-  /** The egress proxy and resolvers of sandboxes under `network.policy: deny`. */
-  readonly egress: EgressService;
+  #egress: EgressService | undefined;
+
+  /**
+   * The egress proxy and resolvers of sandboxes under `network.policy: deny`, made when first
+   * needed (most daemons never run such a sandbox).
+   */
+  get egress(): EgressService {
+    if (this.#egress) return this.#egress;
+    const { env, homedir, paths, log } = this.daemon;
+    this.#egress = new EgressService({
+      dir: path.join(paths.runtimeDir, "egress"),
+      log,
+      configDirs: globalConfigDirs(env, homedir),
+      readPolicy: async () => {
+        const network = (await loadGlobalConfig({ env, homedir })).config.sandbox.network;
+        return {
+          allowed_domains: network?.allowed_domains ?? [],
+          allow_private_ips: network?.allow_private_ips ?? [],
+        };
+      },
+      nameServers: env.WM_EGRESS_DNS_SERVERS?.split(",").filter(Boolean),
+    });
+    return this.#egress;
+  }
   /** Settles when {@link reconcile} has run; calls that need the registry wait for it. */
   #markReconciled: () => void = () => undefined;
   readonly #reconciled = new Promise<void>((resolve) => {
@@ -92,20 +114,6 @@ export class SandboxManager {
     this.#worktrees = daemon.worktreeRecords;
     this.gitShadows = new GitShadows(daemon.paths.stateDir, daemon.env, daemon.log);
     this.#backends = backends;
-    const { env, homedir } = daemon;
-    this.egress = new EgressService({
-      dir: path.join(daemon.paths.runtimeDir, "egress"),
-      log: daemon.log,
-      configDirs: globalConfigDirs(env, homedir),
-      readPolicy: async () => {
-        const network = (await loadGlobalConfig({ env, homedir })).config.sandbox.network;
-        return {
-          allowed_domains: network?.allowed_domains ?? [],
-          allow_private_ips: network?.allow_private_ips ?? [],
-        };
-      },
-      nameServers: env.WM_EGRESS_DNS_SERVERS?.split(",").filter(Boolean),
-    });
   }
 
   backend(runtime: SandboxRuntime): SandboxBackend {
@@ -128,7 +136,7 @@ export class SandboxManager {
     return this.registry
       .all()
       .map((r) =>
-        summarize(r, this.#sessions.get(r.id)?.clientCount ?? 0, this.egress.counts(r.id)),
+        summarize(r, this.#sessions.get(r.id)?.clientCount ?? 0, this.#egress?.counts(r.id)),
       );
   }
 
@@ -301,7 +309,7 @@ export class SandboxManager {
         "sandbox started",
       );
       daemon.events.emit("sandbox", "started", { id, name, worktree: record.worktree });
-      return summarize(running ?? record, session.clientCount, this.egress.counts(id));
+      return summarize(running ?? record, session.clientCount, this.#egress?.counts(id));
     } catch (err) {
       daemon.log.error({ err, sandbox: id }, "sandbox failed to start");
       await this.#cleanup(id, { removeRecord: true });
@@ -329,7 +337,7 @@ export class SandboxManager {
         .catch(() => undefined);
     }
     if (record.state === "exited") await this.registry.delete(record.id);
-    return summarize(record, session.clientCount, this.egress.counts(record.id));
+    return summarize(record, session.clientCount, this.#egress?.counts(record.id));
   }
 
   async resize(id: string, size: { rows: number; cols: number }): Promise<void> {
@@ -504,7 +512,7 @@ export class SandboxManager {
       .catch(() => undefined);
     await Promise.all([...this.#endpoints.values()].map((e) => e.close().catch(() => undefined)));
     this.#endpoints.clear();
-    await this.egress.closeAll().catch(() => undefined);
+    await this.#egress?.closeAll().catch(() => undefined);
   }
 
   async #reconcileOne(r: SandboxRecord): Promise<void> {
@@ -589,7 +597,7 @@ export class SandboxManager {
       await this.backend(r.runtime)
         .remove(r.containerId)
         .catch(() => undefined);
-    await this.egress.close(id).catch(() => undefined);
+    await this.#egress?.close(id).catch(() => undefined);
     await this.gitShadows.ended(id);
     if (!r) {
       session?.finish(opts.exitCode ?? 1, opts.reason);
