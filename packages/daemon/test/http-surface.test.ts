@@ -157,6 +157,27 @@ describe("host API over the WebSocket", () => {
     ws.close();
   });
 
+  it("every call gets its answer under pipelining: beyond the in-flight limit, RateLimited with the call's id", async () => {
+    const ws = await openWs();
+    const answered = new Map<number, Record<string, unknown>>();
+    const all = new Promise<void>((resolve) =>
+      ws.on("message", (m) => {
+        const msg = JSON.parse(String(m)) as Record<string, unknown>;
+        answered.set(msg.id as number, msg);
+        if (answered.size === 200) resolve();
+      }),
+    );
+    for (let id = 1; id <= 200; id++) ws.send(rpcBody("daemon.status", {}, id));
+    await all;
+    expect([...answered.keys()].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+    const limited = [...answered.values()].filter((m) => m.error);
+    for (const m of limited)
+      expect((m.error as { message: string }).message).toContain("in flight");
+    ws.close();
+  });
+
   it("malformed and oversized WebSocket messages get errors; the daemon keeps serving", async () => {
     const ws = await openWs();
     ws.send("{not json");

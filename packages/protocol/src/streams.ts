@@ -6,3 +6,9 @@ export const SANDBOX_EXIT_NOTIFICATION = "sandbox.exit";
 
 /** First byte of a binary WebSocket frame: which stream the rest belongs to. */
 export const StreamChannel = { Stdin: 0, Stdout: 1, Stderr: 2 } as const;
+
+/**
+ * Most calls one WebSocket connection may have in flight at the daemon; more are answered
+ * RateLimited (with their id). Clients queue beyond it.
+ */
+export const WS_MAX_IN_FLIGHT = 32;

@@ -1,5 +1,6 @@
 import type { MethodName, Params, Result } from "@wm/protocol";
 import { RpcError } from "@wm/protocol/errors";
+import { WS_MAX_IN_FLIGHT } from "@wm/protocol/streams";
 import {
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
@@ -18,6 +19,9 @@ export interface WsHandlers {
 /** JSON-RPC over the daemon's WebSocket, with binary frames for terminal streams. */
 export class WsRpc {
   #nextId = 1;
+  /** Calls sent and not yet answered, and those waiting for room. */
+  #sent = 0;
+  readonly #queued: string[] = [];
   readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
   private constructor(private readonly ws: WebSocket) {}
@@ -58,6 +62,7 @@ export class WsRpc {
       const waiter = typeof msg.id === "number" ? rpc.#pending.get(msg.id) : undefined;
       if (!waiter) return;
       rpc.#pending.delete(msg.id as number);
+      rpc.#answered();
       if (msg.error) waiter.reject(RpcError.fromObject(msg.error));
       else waiter.resolve(msg.result);
     });
@@ -66,17 +71,36 @@ export class WsRpc {
       for (const w of rpc.#pending.values())
         w.reject(new Error(`the daemon connection closed (${code})`));
       rpc.#pending.clear();
+      rpc.#queued.length = 0;
       handlers.onClose(code);
     });
     return rpc;
   }
 
+  /**
+   * One call; many may be made at once (pipelined on this connection). Beyond the daemon's
+   * in-flight limit they wait here, in order, and go as earlier ones are answered.
+   */
   call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.ws.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
+      const message = JSON.stringify({ jsonrpc: "2.0", id, method, params });
+      if (this.#sent < WS_MAX_IN_FLIGHT) this.#send(message);
+      else this.#queued.push(message);
     });
+  }
+
+  #send(message: string): void {
+    this.#sent++;
+    this.ws.send(message);
+  }
+
+  /** An answer arrived: a queued call may go. */
+  #answered(): void {
+    this.#sent--;
+    const next = this.#queued.shift();
+    if (next !== undefined) this.#send(next);
   }
 
   sendBinary(frame: Buffer): void {

@@ -1,12 +1,17 @@
-import { failure, PROTOCOL_HEADER, RpcError } from "@wm/protocol";
+import { failure, PROTOCOL_HEADER, RpcError, WS_MAX_IN_FLIGHT } from "@wm/protocol";
 import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
 import type { CallContext, DaemonContext } from "../context.ts";
 import type { Dispatcher } from "./dispatch.ts";
 import { clientProtocolOf } from "./http-route.ts";
 
-/** Most messages a connection may have in flight; more are refused, not queued. */
-const MAX_IN_FLIGHT = 32;
+/** Most messages a connection may have in flight; more are refused (RateLimited), not queued. */
+const MAX_IN_FLIGHT = WS_MAX_IN_FLIGHT;
+
+function idOf(message: unknown): string | number | null {
+  const id = (message as { id?: unknown } | null)?.id;
+  return typeof id === "string" || typeof id === "number" ? id : null;
+}
 
 /** `GET /ws`: JSON-RPC over WebSocket for streams and event subscriptions. */
 export function registerWsRoute(
@@ -64,9 +69,10 @@ export function registerWsRoute(
         return;
       }
       if (inFlight >= MAX_IN_FLIGHT) {
+        // Answered, with the request's id, so the caller's call ends instead of waiting forever.
         send(
           failure(
-            null,
+            idOf(message),
             new RpcError(
               "RateLimited",
               `more than ${MAX_IN_FLIGHT} calls in flight on one connection`,
