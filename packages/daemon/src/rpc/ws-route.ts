@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import { failure, PROTOCOL_HEADER, RpcError, WS_MAX_IN_FLIGHT } from "@wm/protocol";
 import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
@@ -24,8 +25,20 @@ export function registerWsRoute(
     sockets.add(socket);
     const closers: Array<() => void> = [];
     let inFlight = 0;
+    // Answers made in one tick (a pipelining client's) leave in one write, not one each.
+    const raw = (socket as unknown as { _socket?: Duplex })._socket;
+    let corked = false;
     const send = (payload: unknown) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(payload));
+      if (socket.readyState !== socket.OPEN) return;
+      if (raw && !corked) {
+        corked = true;
+        raw.cork();
+        process.nextTick(() => {
+          corked = false;
+          raw.uncork();
+        });
+      }
+      socket.send(JSON.stringify(payload));
     };
     const frameHandlers: Array<(frame: Buffer) => void> = [];
     const call: CallContext = {
