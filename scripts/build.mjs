@@ -1,6 +1,6 @@
 // Bundles the three programs into dist/: wm.js (CLI), wmd.js (daemon), wm-shim.js (in-sandbox),
 // and config-check-worker.js, the daemon's worker thread for parsing large config files.
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -25,6 +25,9 @@ const banner = [
 ].join("\n");
 
 await mkdir(outdir, { recursive: true });
+// Chunks of an earlier build would pile up beside the new ones.
+for (const f of await readdir(outdir))
+  if (/^wm-[a-z-]+-[A-Z0-9]{8}\.js(\.map)?$/.test(f)) await rm(path.join(outdir, f));
 await Promise.all(
   entries.map((e) =>
     build({
@@ -43,6 +46,10 @@ await Promise.all(
       // daemon's PTY library, a native addon loaded from node_modules when a host command needs it.
       external: ["cpu-features", "*.node", "@lydell/node-pty"],
       logLevel: "warning",
+      // The CLI loads what a command needs: code behind a dynamic import (the WebSocket client,
+      // the dashboard, completions) goes to chunks beside it, compiled only when used. The
+      // daemon and the shim stay one file each (the shim is copied into sandboxes as one).
+      ...(e.out === "wm" ? { splitting: true, chunkNames: "wm-[name]-[hash]" } : {}),
     }),
   ),
 );

@@ -1,4 +1,3 @@
-import { bashCompletion, fishCompletion, zshCompletion } from "../completions.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { defineCommand } from "./spec.ts";
@@ -44,7 +43,10 @@ export const completionsCommand = defineCommand({
     }
     const shell = ctx.args[0] as (typeof SHELLS)[number] | undefined;
     if (!shell) throw new UsageError("missing <shell>", "run `wm completions bash|zsh|fish`");
-    const { rootCommand } = await import("./root.ts");
+    const [{ rootCommand }, { bashCompletion, fishCompletion, zshCompletion }] = await Promise.all([
+      import("./root.ts"),
+      import("../completions.ts"),
+    ]);
     const script = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion }[shell](
       rootCommand,
     );

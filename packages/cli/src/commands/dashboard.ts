@@ -1,6 +1,4 @@
-import { fetchRows, runDashboard } from "../dashboard/dashboard.ts";
 import type { StatusIcons } from "../dashboard/model.ts";
-import { renderFrame } from "../dashboard/render.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { report } from "../output.ts";
@@ -52,6 +50,8 @@ export const dashboardCommand = defineCommand({
         );
       }
       await ctx.daemon((c) => c.call("daemon.status", {}));
+      // Loaded when used: other commands do not pay for compiling the dashboard.
+      const { runDashboard } = await import("../dashboard/dashboard.ts");
       return runDashboard({
         socketPath: ctx.paths().socketPath,
         cwd: ctx.cwd,
@@ -60,6 +60,10 @@ export const dashboardCommand = defineCommand({
         stdout,
       });
     }
+    const [{ fetchRows }, { renderFrame }] = await Promise.all([
+      import("../dashboard/dashboard.ts"),
+      import("../dashboard/render.ts"),
+    ]);
     const icons = new Map<string, StatusIcons>();
     const rows = await ctx.daemon((c) => fetchRows(c, icons));
     const view = { rows, selected: -1, now: Date.now(), help: false, prompt: null, message: null };

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { SandboxSummary, VmSummary } from "@wm/protocol";
-import { runTerminal } from "../client/terminal-client.ts";
+import type { runTerminal } from "../client/terminal-client.ts";
 import { showConfigWarnings } from "../config-warnings.ts";
 import { netCell } from "../egress-text.ts";
 import { UsageError } from "../errors.ts";
@@ -21,6 +21,7 @@ async function terminal(ctx: CommandContext, target: Parameters<typeof runTermin
   if ("run" in target) {
     await showConfigWarnings(ctx, { cwd: target.run.worktree, startsAgent: true });
   }
+  const { runTerminal } = await import("../client/terminal-client.ts");
   return runTerminal({
     paths: ctx.paths(),
     env: ctx.env,
