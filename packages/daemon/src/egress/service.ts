@@ -82,11 +82,6 @@ export class EgressService {
     });
   }
 
-  /** The policy in force (after the last {@link refresh}). */
-  get policy(): EgressPolicy {
-    return this.#policy;
-  }
-
   /** Re-reads the global file; a file that does not load keeps the last good policy. */
   refresh(): Promise<void> {
     this.#refreshing ??= this.options
@@ -181,11 +176,6 @@ export class EgressService {
       this.#again = false;
       await this.#changed();
     }
-  }
-
-  /** The directory of a sandbox's sockets, when they are open. */
-  dirOf(sandbox: string): string | undefined {
-    return this.#open.get(sandbox)?.dir;
   }
 
   counts(sandbox: string): EgressCounts | undefined {
