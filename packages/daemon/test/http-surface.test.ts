@@ -137,6 +137,17 @@ describe("host API over the WebSocket", () => {
     await stillServes();
   });
 
+  it("declines permessage-deflate, even when the client offers it", async () => {
+    const ws = new WebSocket(`ws+unix://${d.home.socketPath}:/ws`, { perMessageDeflate: true });
+    const offered = new Promise<string | undefined>((resolve) =>
+      ws.once("upgrade", (res) => resolve(res.headers["sec-websocket-extensions"])),
+    );
+    await new Promise((resolve) => ws.once("open", resolve));
+    expect(await offered).toBeUndefined();
+    expect(ws.extensions).toBe("");
+    ws.close();
+  });
+
   it("subscribes to events and receives them as notifications", async () => {
     const ws = await openWs();
     ws.send(rpcBody("events.subscribe", { topics: ["daemon"] }, 7));
@@ -175,6 +186,41 @@ describe("host API over the WebSocket", () => {
     const limited = [...answered.values()].filter((m) => m.error);
     for (const m of limited)
       expect((m.error as { message: string }).message).toContain("in flight");
+    ws.close();
+  });
+
+  it("a malformed request gets an error naming the field, bad params one naming the method and the field, each with the call's id", async () => {
+    const ws = await openWs();
+    const errorFor = async (message: unknown) => {
+      const answer = nextMessage(ws);
+      ws.send(JSON.stringify(message));
+      const got = await answer;
+      return { id: got.id, ...(got.error as { code: number; message: string; data: unknown }) };
+    };
+    const badEnvelopes: Array<[Record<string, unknown>, string]> = [
+      [{ jsonrpc: "1.0", id: 11, method: "daemon.status" }, "jsonrpc"],
+      [{ jsonrpc: "2.0", id: 12, method: "" }, "method"],
+      [{ jsonrpc: "2.0", id: 13, method: "daemon.status", params: [1] }, "params"],
+      [{ jsonrpc: "2.0", id: 1.5, method: "daemon.status" }, "id"],
+    ];
+    for (const [message, field] of badEnvelopes) {
+      const err = await errorFor(message);
+      expect(err.code).toBe(-32600);
+      expect(err.id).toBe(message.id);
+      expect(err.message).toContain(`not a JSON-RPC 2.0 request: ${field}:`);
+      expect(JSON.stringify(err.data)).toContain(`"path":"${field}"`);
+    }
+    const params = await errorFor(JSON.parse(rpcBody("config.get", { cwd: 42 }, 14)));
+    expect(params).toMatchObject({ id: 14, code: -32602 });
+    expect(params.message).toContain('invalid params for "config.get": cwd:');
+    expect(JSON.stringify(params.data)).toContain('"path":"cwd"');
+    const extra = await errorFor(JSON.parse(rpcBody("daemon.status", { bogus: true }, 15)));
+    expect(extra).toMatchObject({ id: 15, code: -32602 });
+    expect(extra.message).toContain('invalid params for "daemon.status"');
+    expect(extra.message).toContain("bogus");
+    const status = nextMessage(ws);
+    ws.send(rpcBody("daemon.status", {}, 16));
+    expect((await status).result).toMatchObject({ pid: process.pid });
     ws.close();
   });
 

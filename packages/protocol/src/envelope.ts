@@ -13,6 +13,31 @@ export const requestSchema = z.object({
 });
 export type JsonRpcRequest = z.infer<typeof requestSchema>;
 
+/**
+ * True for a well-formed request, checked without building a parse result: every call passes
+ * here. Of the values `JSON.parse` makes, it accepts only what `requestSchema` accepts; what it
+ * does not recognise goes to `requestSchema`, which names what is wrong.
+ */
+export function isWellFormedRequest(message: unknown): message is JsonRpcRequest {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return false;
+  const { jsonrpc, method, params, id } = message as Record<string, unknown>;
+  if (jsonrpc !== "2.0") return false;
+  if (typeof method !== "string" || method.length === 0 || method.length > 128) return false;
+  if (params !== undefined && !isPlainObject(params)) return false;
+  return (
+    id === undefined ||
+    id === null ||
+    (typeof id === "string" && id.length <= 128) ||
+    Number.isSafeInteger(id)
+  );
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 export interface JsonRpcSuccess {
   jsonrpc: "2.0";
   id: RequestId;

@@ -2,6 +2,9 @@ import {
   ErrorCode,
   failure,
   isMethodName,
+  isWellFormedRequest,
+  type JsonRpcFailure,
+  type JsonRpcRequest,
   type JsonRpcResponse,
   type MethodName,
   methods,
@@ -37,6 +40,30 @@ function issuesOf(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.join("."), message: i.message, code: i.code }));
 }
 
+/** "field: what is wrong; …", `whole` standing for the path of the value itself. */
+function describeIssues(error: z.ZodError, whole: string): string {
+  return error.issues.map((i) => `${i.path.join(".") || whole}: ${i.message}`).join("; ");
+}
+
+/** The request in `message`, or the InvalidRequest answer naming what is wrong with it. */
+function readRequest(message: unknown): JsonRpcRequest | JsonRpcFailure {
+  // Every call passes here: a check that builds nothing; the schema runs to name the fault.
+  if (isWellFormedRequest(message)) return message;
+  const envelope = requestSchema.safeParse(message);
+  if (envelope.success) return envelope.data;
+  const rawId = (message as { id?: unknown } | null)?.id;
+  const fallbackId: RequestId =
+    typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
+  return failure(
+    fallbackId,
+    new RpcError(
+      "InvalidRequest",
+      `not a JSON-RPC 2.0 request: ${describeIssues(envelope.error, "(message)")}`,
+      { issues: issuesOf(envelope.error) },
+    ).toJSON(),
+  );
+}
+
 function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;
   return new RpcError("InternalError");
@@ -58,17 +85,8 @@ export class Dispatcher {
     call: CallContext,
     opts: DispatchOptions,
   ): Promise<JsonRpcResponse | undefined> {
-    const rawId = (message as { id?: unknown } | null)?.id;
-    const fallbackId: RequestId =
-      typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
-    const envelope = requestSchema.safeParse(message);
-    if (!envelope.success) {
-      return failure(
-        fallbackId,
-        new RpcError("InvalidRequest", undefined, { issues: issuesOf(envelope.error) }).toJSON(),
-      );
-    }
-    const req = envelope.data;
+    const req = readRequest(message);
+    if ("error" in req) return req;
     const id = req.id ?? null;
     const isNotification = req.id === undefined;
     try {
@@ -124,13 +142,14 @@ export class Dispatcher {
     if (!parsed.success) {
       throw new RpcError(
         "InvalidParams",
-        `invalid params for "${method}": ${parsed.error.issues
-          .map((i) => `${i.path.join(".") || "(params)"}: ${i.message}`)
-          .join("; ")}`,
+        `invalid params for "${method}": ${describeIssues(parsed.error, "(params)")}`,
         { method, issues: issuesOf(parsed.error) },
       );
     }
     const result = await handler(parsed.data as never, call);
+    // Not left to the handler's type: a wider object type-checks, and the schema is the
+    // allow-list of what leaves the daemon (undeclared fields are dropped), with the checks
+    // types cannot make (integers, bounds). Clients do not check results again.
     return spec.result.parse(result);
   }
 }
