@@ -1,16 +1,20 @@
-// Bundles the three programs into dist/: wm.js (CLI), wmd.js (daemon), wm-shim.js (in-sandbox),
+// Bundles the three programs into dist/: wm.js (CLI), wmd.js (daemon), wm-shim.cjs (in-sandbox),
 // and config-check-worker.js, the daemon's worker thread for parsing large config files.
 import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { dropUnusedBanners, mergeStartupChunks } from "./cli-startup.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = path.join(root, "dist");
 const entries = [
   { in: "packages/cli/src/bin/wm.ts", out: "wm" },
   { in: "packages/daemon/src/bin/wmd.ts", out: "wmd" },
-  { in: "packages/shim/src/bin/wm-shim.ts", out: "wm-shim" },
+  // One CommonJS file, minified (decision 0023): every `wm status set` in a sandbox starts it, and
+  // CommonJS skips the ES module loader's start; code behind a dynamic import (the WebSocket client,
+  // the VM agent, the relay) runs, and loads its Node modules, only when its command does.
+  { in: "packages/shim/src/bin/wm-shim.ts", out: "wm-shim", ext: ".cjs" },
   { in: "packages/daemon/src/config/check-worker.ts", out: "config-check-worker" },
 ];
 
@@ -27,8 +31,8 @@ const banner = [
 await mkdir(outdir, { recursive: true });
 // Chunks of an earlier build would pile up beside the new ones.
 for (const f of await readdir(outdir))
-  if (/^wm-[a-z-]+-[A-Z0-9]{8}\.js(\.map)?$/.test(f)) await rm(path.join(outdir, f));
-await Promise.all(
+  if (/^(wm-[a-z-]+-[A-Z0-9]{8}|wm-shim)\.js(\.map)?$/.test(f)) await rm(path.join(outdir, f));
+const results = await Promise.all(
   entries.map((e) =>
     build({
       absWorkingDir: root,
@@ -37,9 +41,9 @@ await Promise.all(
       bundle: true,
       platform: "node",
       target: "node20",
-      format: "esm",
-      outExtension: { ".js": ".js" },
-      banner: { js: banner },
+      ...(e.ext === ".cjs"
+        ? { format: "cjs", outExtension: { ".js": ".cjs" }, minify: true }
+        : { format: "esm", outExtension: { ".js": ".js" }, banner: { js: banner } }),
       sourcemap: "linked",
       legalComments: "none",
       // Optional native accelerators of ssh2 (used by dockerode only for ssh:// hosts), and the
@@ -47,10 +51,30 @@ await Promise.all(
       external: ["cpu-features", "*.node", "@lydell/node-pty"],
       logLevel: "warning",
       // The CLI loads what a command needs: code behind a dynamic import (the WebSocket client,
-      // the dashboard, completions) goes to chunks beside it, compiled only when used. The
+      // the dashboard, completions, each command) goes to chunks beside it, compiled only when
+      // used; then what all commands share moves into wm.js (scripts/cli-startup.mjs). The
       // daemon and the shim stay one file each (the shim is copied into sandboxes as one).
-      ...(e.out === "wm" ? { splitting: true, chunkNames: "wm-[name]-[hash]" } : {}),
+      ...(e.out === "wm"
+        ? { splitting: true, chunkNames: "wm-[name]-[hash]", metafile: true }
+        : {}),
     }),
   ),
 );
-await Promise.all(entries.map((e) => chmod(path.join(outdir, `${e.out}.js`), 0o755)));
+await mergeStartupChunks({
+  root,
+  outdir,
+  banner,
+  metafile: results[entries.findIndex((e) => e.out === "wm")].metafile,
+  options: {
+    absWorkingDir: root,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    sourcemap: "linked",
+    legalComments: "none",
+    logLevel: "warning",
+  },
+});
+await dropUnusedBanners({ outdir, banner });
+await Promise.all(entries.map((e) => chmod(path.join(outdir, `${e.out}${e.ext ?? ".js"}`), 0o755)));

@@ -3,7 +3,7 @@ import { RpcError } from "@wm/protocol/errors";
 import { WM_VERSION } from "@wm/protocol/version";
 import { readEndpoint } from "./endpoint.ts";
 import { guestCall } from "./guest-client.ts";
-import { type ExecIo, hostExec } from "./host-exec.ts";
+import type { ExecIo } from "./host-exec.ts";
 
 export interface ShimIo {
   stdout: NodeJS.WritableStream;
@@ -86,6 +86,8 @@ export async function runShim(
       return 2;
     }
     try {
+      // The WebSocket client (and the Node modules under it) loads for this command only.
+      const { hostExec } = await import("./host-exec.ts");
       return await hostExec(endpoint(), argv, io as ExecIo, env);
     } catch (err) {
       io.stderr.write(`wm: ${(err as Error).message}\n`);

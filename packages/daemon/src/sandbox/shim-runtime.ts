@@ -10,6 +10,15 @@ const run = promisify(execFile);
 
 /** Where the shim appears inside every sandbox. */
 export const SHIM_MOUNT = "/opt/wm";
+/** The shim bundle's name in dist/ and in the runtime: CommonJS whatever package.json is near. */
+const SHIM_FILE = "wm-shim.cjs";
+/**
+ * Node settings of the caller's environment that would change or slow the shim's start (an
+ * agent's `--require` hook, a CA bundle parsed at every start); the shim needs none of them.
+ */
+const NODE_ENV_DROPPED = ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_V8_COVERAGE"];
+/** Bumped when the runtime directory's files change shape: a new layout gets a new directory. */
+const RUNTIME_LAYOUT = 2;
 
 export interface ShimRuntime {
   dir: string;
@@ -18,17 +27,17 @@ export interface ShimRuntime {
 
 export class ShimUnavailableError extends Error {}
 
-/** `dist/wm-shim.js`, beside the daemon bundle or found upwards from the source tree. */
+/** `dist/wm-shim.cjs`, beside the daemon bundle or found upwards from the source tree. */
 export function findShimBundle(env: Readonly<Record<string, string | undefined>>): string {
   if (env.WM_SHIM_BUNDLE) return env.WM_SHIM_BUNDLE;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    for (const candidate of [path.join(dir, "wm-shim.js"), path.join(dir, "dist", "wm-shim.js")]) {
+    for (const candidate of [path.join(dir, SHIM_FILE), path.join(dir, "dist", SHIM_FILE)]) {
       if (existsSync(candidate)) return candidate;
     }
     dir = path.dirname(dir);
   }
-  throw new ShimUnavailableError("dist/wm-shim.js not found; run `pnpm build`");
+  throw new ShimUnavailableError(`dist/${SHIM_FILE} not found; run \`pnpm build\``);
 }
 
 /** The shared libraries and the dynamic loader the host's node needs, from `ldd`. */
@@ -86,6 +95,7 @@ export class ShimRuntimes {
     const ipPath = found ? await fs.realpath(found) : undefined;
     const ipStat = ipPath ? await fs.stat(ipPath) : undefined;
     const key = createHash("sha256")
+      .update(`layout ${RUNTIME_LAYOUT}\n`)
       .update(shim)
       .update(`${nodePath}:${nodeStat.size}:${nodeStat.mtimeMs}`)
       .update(ipPath && ipStat ? `${ipPath}:${ipStat.size}:${ipStat.mtimeMs}` : "no ip")
@@ -138,10 +148,11 @@ async function buildRuntime(
       { mode: 0o755 },
     );
   }
-  await fs.writeFile(path.join(tmp, "wm-shim.js"), shim, { mode: 0o644 });
+  await fs.writeFile(path.join(tmp, SHIM_FILE), shim, { mode: 0o644 });
   await fs.writeFile(path.join(tmp, "node"), "", { mode: 0o755 });
   const wrapper = `#!/bin/sh
-exec ${SHIM_MOUNT}/lib/${path.basename(loader)} --library-path ${SHIM_MOUNT}/lib ${SHIM_MOUNT}/node ${SHIM_MOUNT}/wm-shim.js "$@"
+unset ${NODE_ENV_DROPPED.join(" ")}
+exec ${SHIM_MOUNT}/lib/${path.basename(loader)} --library-path ${SHIM_MOUNT}/lib ${SHIM_MOUNT}/node ${SHIM_MOUNT}/${SHIM_FILE} "$@"
 `;
   await fs.writeFile(path.join(tmp, "bin", "wm"), wrapper, { mode: 0o755 });
   await fs.chmod(tmp, 0o755);

@@ -1,3 +1,6 @@
 import { runShim } from "../main.ts";
 
-process.exitCode = await runShim(process.argv.slice(2), process, process.env);
+// Bundled as CommonJS (no top-level await): see scripts/build.mjs.
+runShim(process.argv.slice(2), process, process.env).then((code) => {
+  process.exitCode = code;
+});

@@ -22,7 +22,7 @@ import { startVm, type VmHandle } from "./qemu.ts";
 import type { Accelerator } from "./qemu-args.ts";
 import { failInCiWithoutVmTools, missingVmTools, vmToolEnv } from "./vm-tools.test-support.ts";
 
-const SHIM = path.join(DIST, "wm-shim.js");
+const SHIM = path.join(DIST, "wm-shim.cjs");
 
 function text(stream: Readable): Promise<string> {
   return new Promise((resolve, reject) => {
