@@ -24,14 +24,20 @@ async function sandboxConfig(lines: readonly string[]): Promise<void> {
   await fs.writeFile(configFile, sandboxedScriptConfig("sleep 60", lines));
 }
 
-/** Containers of this bench's daemon (labelled with its home), running or not. */
+/**
+ * Containers of this bench's daemon (labelled with its home), running or not, but for the
+ * network holder it keeps started for its next sandbox (`wm-netns-…`).
+ */
 function containers(): string[] {
   const homeId = createHash("sha256").update(wb.home.stateDir).digest("hex").slice(0, 12);
-  return execFileSync("docker", ["ps", "-aq", "--filter", `label=wm.home=${homeId}`], {
-    encoding: "utf8",
-  })
+  return execFileSync(
+    "docker",
+    ["ps", "-a", "--filter", `label=wm.home=${homeId}`, "--format", "{{.ID}} {{.Names}}"],
+    { encoding: "utf8" },
+  )
     .split("\n")
-    .filter(Boolean);
+    .filter((line) => line && !line.split(" ")[1]?.startsWith("wm-netns-"))
+    .map((line) => line.split(" ")[0] as string);
 }
 
 const worktreeOf = (handle: string) => path.join(path.dirname(wb.repo), "proj__worktrees", handle);

@@ -240,6 +240,7 @@ export async function startDaemon(opts: StartOptions): Promise<RunningDaemon> {
         if (reg?.pid === pid) await fs.rm(paths.socketPath, { force: true });
         await removeOwnRegistration(paths.registrationFile, pid);
       }
+      await context.sandboxes.removeSpares();
       log.info("daemon stopped");
       resolveStopped();
     })();

@@ -57,6 +57,11 @@ export interface NetnsHelper {
   /** "none": loopback only; "default": the engine's default network. */
   network: "none" | "default";
   sysctls: Readonly<Record<string, string>>;
+  /**
+   * The helper holds nothing of one sandbox, so one started ahead of need may serve: it then
+   * carries only these labels (the daemon's own), and the backend keeps one ready per image.
+   */
+  ahead?: { labels: Readonly<Record<string, string>> } | undefined;
 }
 
 /** The backend's id of a sandbox (a container id); what a record keeps to find it again. */
@@ -114,6 +119,8 @@ export interface SandboxBackend {
   remove(handle: SandboxHandle): Promise<void>;
   /** Removes what a sandbox used (an egress relay) whose sandbox is gone. Their names. */
   removeStrays?(labels: Readonly<Record<string, string>>): Promise<string[]>;
+  /** Removes what the backend made ahead of need (the daemon is stopping). */
+  close?(): Promise<void>;
 }
 
 /**

@@ -140,8 +140,17 @@ export class SandboxManager {
       );
   }
 
+  /**
+   * Records a sandbox's agent status and announces it. A status the record already holds (an
+   * agent's hook reports `working` on every tool call) is not written again: each write is two
+   * fsyncs on the caller's path. It is still announced, so the worktree's activity moves.
+   */
   async setAgentStatus(id: string, status: AgentStatus | null): Promise<void> {
-    const r = await this.registry.update(id, { agentStatus: status });
+    const current = this.registry.get(id);
+    const r =
+      current?.agentStatus === status
+        ? current
+        : await this.registry.update(id, { agentStatus: status });
     if (r)
       this.daemon.events.emit("status", "changed", { sandbox: id, worktree: r.worktree, status });
   }
@@ -291,7 +300,7 @@ export class SandboxManager {
                 env: { ...resolved.env, ...PROXY_ENV },
                 netns: egressRelay(await this.egress.open(id), resolved.mounts, owner),
               }
-            : { ...resolved, netns: metadataGuard(resolved.mounts) },
+            : { ...resolved, netns: metadataGuard(resolved.mounts, this.#ownLabels()) },
       );
       await this.registry.update(id, { containerId });
       const session = new TerminalSession(id);
@@ -513,6 +522,20 @@ export class SandboxManager {
     await Promise.all([...this.#endpoints.values()].map((e) => e.close().catch(() => undefined)));
     this.#endpoints.clear();
     await this.#egress?.closeAll().catch(() => undefined);
+  }
+
+  /**
+   * Removes what the backends made ahead of need (network holders for the next sandbox). Last
+   * in a daemon's stop, after its registration is gone, so a restart does not wait for it.
+   */
+  async removeSpares(): Promise<void> {
+    await Promise.all(
+      this.#backends.connected().map((r) =>
+        this.backend(r)
+          .close?.()
+          .catch(() => undefined),
+      ),
+    );
   }
 
   async #reconcileOne(r: SandboxRecord): Promise<void> {

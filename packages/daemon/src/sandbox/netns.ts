@@ -71,7 +71,10 @@ export function egressRelay(
  * with NET_ADMIN the sandbox never has, routes the cloud metadata addresses nowhere before the
  * sandbox joins. The host's loopback is not routed to from a bridge network in the first place.
  */
-export function metadataGuard(launchMounts: readonly MountSpec[]): {
+export function metadataGuard(
+  launchMounts: readonly MountSpec[],
+  ownLabels: Readonly<Record<string, string>>,
+): {
   helper: NetnsHelper;
   mounts: MountSpec[];
 } {
@@ -101,6 +104,8 @@ export function metadataGuard(launchMounts: readonly MountSpec[]): {
       capAdd: ["NET_ADMIN"],
       network: "default",
       sysctls: {},
+      // Nothing in it is the sandbox's: the next one can be started before it is asked for.
+      ahead: { labels: ownLabels },
     },
     mounts: [],
   };

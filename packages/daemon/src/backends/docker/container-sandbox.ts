@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { requireImage } from "../../images/require-image.ts";
 import { NETNS_READY } from "../../sandbox/netns.ts";
 import type {
@@ -46,8 +47,11 @@ export function containerSpecOf(launch: SandboxLaunch): ContainerSpec {
 
 /** On a sandbox: the id of the helper whose network namespace it joined. */
 export const RELAY_LABEL = "wm.netns.helper";
-/** On a helper: the engine name of the sandbox it serves. */
+/** On a helper: the engine name of the sandbox it serves ("" while it waits as a spare). */
 export const RELAY_OF_LABEL = "wm.netns.helper-of";
+
+/** Images whose spare helper is kept; the least recently used beyond this is removed. */
+const SPARE_IMAGES = 4;
 
 function infoOf(c: ContainerInfo): SandboxInfo {
   return {
@@ -65,6 +69,13 @@ function infoOf(c: ContainerInfo): SandboxInfo {
 export class ContainerSandboxBackend implements SandboxBackend {
   readonly runtime: RuntimeName;
   readonly #c: ContainerClients;
+  /**
+   * Started helpers waiting for a sandbox, by what they were made for ({@link spareKey}): one
+   * each, claimed by the next sandbox that fits and made again behind it.
+   */
+  readonly #spares = new Map<string, Promise<string>>();
+  /** Settled spares' ids, so that a stray sweep leaves them alone. */
+  readonly #spareIds = new Set<string>();
 
   constructor(clients: ContainerClients) {
     this.runtime = clients.containers.runtime;
@@ -86,8 +97,40 @@ export class ContainerSandboxBackend implements SandboxBackend {
   async create(launch: SandboxLaunch): Promise<SandboxHandle> {
     if (!launch.netns) return this.#c.containers.create(containerSpecOf(launch));
     const { helper, mounts } = launch.netns;
-    const helperId = await this.#c.containers.create(helperSpec(launch, helper));
     const spec = containerSpecOf(launch);
+    const key = helper.ahead ? spareKey(launch, helper) : undefined;
+    const spare = key ? await this.#claimSpare(key) : undefined;
+    // A spare stopped or removed behind the daemon's back: this sandbox makes its own helper.
+    if (key && spare && (await this.#c.containers.inspect(spare))?.state !== "running") {
+      await this.#c.containers.remove(spare).catch(() => undefined);
+    } else if (key && spare) {
+      let created: SandboxHandle;
+      try {
+        created = await this.#c.containers.create({
+          ...spec,
+          labels: { ...spec.labels, [RELAY_LABEL]: spare },
+          joinNetworkOf: spare,
+          mounts: [...spec.mounts, ...mounts],
+        });
+      } catch (err) {
+        await this.#c.containers.remove(spare).catch(() => undefined);
+        throw err;
+      }
+      // The next one starts while this sandbox starts and runs.
+      this.#makeSpare(key, launch, helper);
+      return created;
+    }
+    return this.#createWithHelper(launch, key);
+  }
+
+  /** Creates the sandbox's helper, then starts it while the sandbox is created. */
+  async #createWithHelper(
+    launch: SandboxLaunch,
+    spareKey: string | undefined,
+  ): Promise<SandboxHandle> {
+    const { helper, mounts } = launch.netns as NonNullable<SandboxLaunch["netns"]>;
+    const spec = containerSpecOf(launch);
+    const helperId = await this.#c.containers.create(helperSpec(launch, helper));
     // The helper starts while the sandbox is created; the sandbox starts once the helper is ready.
     const [started, created] = await Promise.allSettled([
       this.#startHelper(helperId, helper.role),
@@ -98,13 +141,72 @@ export class ContainerSandboxBackend implements SandboxBackend {
         mounts: [...spec.mounts, ...mounts],
       }),
     ]);
-    if (started.status === "fulfilled" && created.status === "fulfilled") return created.value;
+    if (started.status === "fulfilled" && created.status === "fulfilled") {
+      if (spareKey) this.#makeSpare(spareKey, launch, helper);
+      return created.value;
+    }
     if (created.status === "fulfilled")
       await this.#c.containers.remove(created.value).catch(() => undefined);
     await this.#c.containers.remove(helperId).catch(() => undefined);
     throw started.status === "rejected"
       ? started.reason
       : (created as PromiseRejectedResult).reason;
+  }
+
+  /** The spare made for `key`, now this caller's; undefined when there is none or it failed. */
+  async #claimSpare(key: string): Promise<string | undefined> {
+    const spare = this.#spares.get(key);
+    if (!spare) return undefined;
+    this.#spares.delete(key);
+    const id = await spare.catch(() => undefined);
+    if (id) this.#spareIds.delete(id);
+    return id;
+  }
+
+  /** Creates and starts a helper for the next sandbox like `launch`, unless one is on its way. */
+  #makeSpare(key: string, launch: SandboxLaunch, helper: NetnsHelper): void {
+    if (this.#spares.has(key) || !helper.ahead) return;
+    const spec: ContainerSpec = {
+      ...helperSpec(launch, helper),
+      name: `wm-netns-${randomBytes(6).toString("hex")}`,
+      labels: { ...helper.ahead.labels, [RELAY_OF_LABEL]: "" },
+    };
+    const made = (async () => {
+      const id = await this.#c.containers.create(spec);
+      try {
+        await this.#startHelper(id, helper.role);
+      } catch (err) {
+        await this.#c.containers.remove(id).catch(() => undefined);
+        throw err;
+      }
+      this.#spareIds.add(id);
+      return id;
+    })();
+    // A failed spare is only a slower next start: that sandbox makes its own helper and, if the
+    // cause remains, reports it.
+    made.catch(() => {
+      if (this.#spares.get(key) === made) this.#spares.delete(key);
+    });
+    this.#spares.set(key, made);
+    for (const [old, spare] of this.#spares) {
+      if (this.#spares.size <= SPARE_IMAGES) break;
+      this.#spares.delete(old);
+      void spare.then((id) => this.#dropSpare(id)).catch(() => undefined);
+    }
+  }
+
+  async #dropSpare(id: string): Promise<void> {
+    this.#spareIds.delete(id);
+    await this.#c.containers.remove(id).catch(() => undefined);
+  }
+
+  /** Removes the spares (the daemon is stopping). */
+  async close(): Promise<void> {
+    const spares = [...this.#spares.values()];
+    this.#spares.clear();
+    await Promise.all(
+      spares.map((s) => s.then((id) => this.#dropSpare(id)).catch(() => undefined)),
+    );
   }
 
   /** Starts the helper and waits until it says the namespace is ready for the sandbox. */
@@ -161,16 +263,25 @@ export class ContainerSandboxBackend implements SandboxBackend {
 
   async remove(handle: SandboxHandle): Promise<void> {
     const relay = (await this.#c.containers.inspect(handle))?.labels[RELAY_LABEL];
-    await this.#c.containers.remove(handle);
-    if (relay) await this.#c.containers.remove(relay);
+    // Side by side where the engine allows it (Docker); Podman keeps a helper until the
+    // sandbox that joined it is gone, so a refused helper goes after it.
+    const [sandbox, helper] = await Promise.allSettled([
+      this.#c.containers.remove(handle),
+      relay ? this.#c.containers.remove(relay) : undefined,
+    ]);
+    if (sandbox.status === "rejected") throw sandbox.reason;
+    if (relay && helper.status === "rejected") await this.#c.containers.remove(relay);
   }
 
   async removeStrays(labels: Readonly<Record<string, string>>): Promise<string[]> {
     const all = await this.#c.containers.listByLabels(labels);
     const names = new Set(all.map((c) => c.name.replace(/^\//, "")));
+    const joined = new Set(all.map((c) => c.labels[RELAY_LABEL]).filter(Boolean));
     const strays = all.filter((c) => {
       const of = c.labels[RELAY_OF_LABEL];
-      return of !== undefined && !names.has(of);
+      if (of === undefined || joined.has(c.id) || names.has(of)) return false;
+      // A spare of this daemon waits for its sandbox; one of an earlier daemon is a stray.
+      return !this.#spareIds.has(c.id);
     });
     for (const c of strays) await this.#c.containers.remove(c.id).catch(() => undefined);
     return strays.map((c) => c.name);
@@ -228,4 +339,9 @@ function helperReady(
     stdout.once("end", ended);
     stdout.once("close", ended);
   });
+}
+
+/** What a spare helper must match to serve a sandbox: its image, runtime and mounts. */
+function spareKey(launch: SandboxLaunch, helper: NetnsHelper): string {
+  return JSON.stringify([launch.image, launch.ociRuntime ?? "", helper.mounts, helper.command]);
 }
