@@ -1,5 +1,5 @@
 import { KNOWN_AGENTS } from "../../daemon/src/images/agents.ts";
-import type { ArgSpec, CommandSpec, OptionSpec } from "./commands/spec.ts";
+import type { ArgSpec, CommandTree, OptionSpec } from "./commands/spec.ts";
 import { allOptions } from "./help.ts";
 
 /**
@@ -52,7 +52,7 @@ function optionValues(name: string, o: OptionSpec): Values {
   return { kind: "none" };
 }
 
-function walk(cmd: CommandSpec, path: string[], out: Node[], isRoot: boolean): void {
+function walk(cmd: CommandTree, path: string[], out: Node[], isRoot: boolean): void {
   const opts: Opt[] = Object.entries(allOptions(cmd)).map(([name, o]) => ({
     long: name,
     ...(o.short ? { short: o.short } : {}),
@@ -82,7 +82,7 @@ function walk(cmd: CommandSpec, path: string[], out: Node[], isRoot: boolean): v
     for (const word of [s.name, ...(s.aliases ?? [])]) walk(s, [...path, word], out, false);
 }
 
-function nodes(root: CommandSpec): Node[] {
+function nodes(root: CommandTree): Node[] {
   const out: Node[] = [];
   walk(root, [], out, true);
   return out;
@@ -93,7 +93,7 @@ const flagsOf = (o: Opt) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]
 
 // ---------------------------------------------------------------------------------------- bash
 
-export function bashCompletion(root: CommandSpec): string {
+export function bashCompletion(root: CommandTree): string {
   const all = nodes(root);
   const nodeCases = all
     .map((n) => {
@@ -202,7 +202,7 @@ function zshOptionSpecs(n: Node): string[] {
 
 const zshFn = (path: string) => `_wm${path ? `__${path.replaceAll(/[^A-Za-z0-9]/g, "_")}` : ""}`;
 
-export function zshCompletion(root: CommandSpec): string {
+export function zshCompletion(root: CommandTree): string {
   const fns = nodes(root).map((n) => {
     const opts = zshOptionSpecs(n).map((s) => `    ${s} \\`);
     if (n.subs.length > 0) {
@@ -259,7 +259,7 @@ fi
 
 // ---------------------------------------------------------------------------------------- fish
 
-export function fishCompletion(root: CommandSpec): string {
+export function fishCompletion(root: CommandTree): string {
   const all = nodes(root);
   const switchOf = (fn: string, pick: (n: Node) => string[]) => [
     `function ${fn}`,

@@ -16,11 +16,16 @@ function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
   return entries.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`);
 }
 
-export function allOptions(cmd: CommandSpec): Record<string, OptionSpec> {
+export function allOptions(cmd: Pick<CommandSpec, "options" | "json">): Record<string, OptionSpec> {
   return { ...(cmd.options ?? {}), ...(cmd.json ? { json: JSON_OPTION } : {}), ...GLOBAL_OPTIONS };
 }
 
-export function renderHelp(path: readonly string[], cmd: CommandSpec, isRoot: boolean): string {
+/** A command whose subcommands are loaded: help lists their summaries. */
+export type HelpCommand = Omit<CommandSpec, "subcommands"> & {
+  subcommands?: readonly Pick<CommandSpec, "name" | "aliases" | "summary">[];
+};
+
+export function renderHelp(path: readonly string[], cmd: HelpCommand, isRoot: boolean): string {
   const lines: string[] = [];
   const args = (cmd.args ?? [])
     .map((a) => (a.variadic ? `[-- ${a.name}...]` : a.required ? `<${a.name}>` : `[${a.name}]`))

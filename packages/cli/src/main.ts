@@ -6,7 +6,7 @@ import { withDaemon } from "./client/connect.ts";
 import { pathsFor } from "./client/daemon-paths.ts";
 import { DaemonConnectionLostError, DaemonNotRunningError } from "./client/rpc-client.ts";
 import { rootCommand } from "./commands/root.ts";
-import type { CommandContext, CommandSpec, Io } from "./commands/spec.ts";
+import { type CommandContext, type CommandSpec, type Io, loadCommand } from "./commands/spec.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { ExitCode, exitCodeForRpc } from "./exit-codes.ts";
 import { allOptions, renderHelp } from "./help.ts";
@@ -17,7 +17,8 @@ interface Resolved {
   rest: string[];
 }
 
-function resolveCommand(argv: readonly string[]): Resolved {
+/** Walks the command table down `argv`, importing each command's module on the way. */
+async function resolveCommand(argv: readonly string[]): Promise<Resolved> {
   const path = ["wm"];
   let command = rootCommand;
   let i = 0;
@@ -32,7 +33,7 @@ function resolveCommand(argv: readonly string[]): Resolved {
       );
     }
     path.push(word);
-    command = next;
+    command = await loadCommand(next);
     i++;
   }
   return { path, command, rest: argv.slice(i) };
@@ -103,7 +104,7 @@ export async function run(
       io.stdout.write(`wm ${WM_VERSION}\n`);
       return ExitCode.Ok;
     }
-    const { path, command, rest } = resolveCommand(argv);
+    const { path, command, rest } = await resolveCommand(argv);
     const options = allOptions(command);
     let parsed: ReturnType<typeof parseArgs>;
     try {
@@ -126,11 +127,16 @@ export async function run(
     }
     const values = parsed.values as Record<string, string | boolean | undefined>;
     if (values.help || (!command.run && command.subcommands)) {
+      const shown = {
+        ...command,
+        subcommands:
+          command.subcommands && (await Promise.all(command.subcommands.map(loadCommand))),
+      };
       if (!values.help && parsed.positionals.length === 0 && path.length > 1) {
-        io.stderr.write(renderHelp(path, command, false));
+        io.stderr.write(renderHelp(path, shown, false));
         return ExitCode.Usage;
       }
-      io.stdout.write(renderHelp(path, command, path.length === 1));
+      io.stdout.write(renderHelp(path, shown, path.length === 1));
       return ExitCode.Ok;
     }
     const specArgs = command.args ?? [];

@@ -5,18 +5,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { makeTempHome, runWm, type TempHome, WM_BIN } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rootCommand } from "../src/commands/root.ts";
-import type { CommandSpec } from "../src/commands/spec.ts";
+import { type CommandTree, loadCommandTree } from "../src/commands/spec.ts";
 
 let home: TempHome;
+let commands: CommandTree;
 beforeAll(async () => {
   home = await makeTempHome();
+  commands = await loadCommandTree(rootCommand);
 });
 afterAll(async () => {
   await runWm(["daemon", "stop"], { env: home.env });
   await home.cleanup();
 });
 
-function allPaths(cmd: CommandSpec, prefix: string[] = []): string[][] {
+function allPaths(cmd: CommandTree, prefix: string[] = []): string[][] {
   const here = prefix.length > 0 ? [prefix] : [];
   return [...here, ...(cmd.subcommands ?? []).flatMap((s) => allPaths(s, [...prefix, s.name]))];
 }
@@ -28,7 +30,7 @@ describe("wm CLI surface", () => {
   });
 
   it("has --help on every command, with usage and exit 0, without starting a daemon", async () => {
-    for (const p of [[], ...allPaths(rootCommand)]) {
+    for (const p of [[], ...allPaths(commands)]) {
       const res = await runWm([...p, "--help"], { env: home.env });
       expect(res.code, `wm ${p.join(" ")} --help`).toBe(0);
       expect(res.stdout).toContain(`Usage: wm${p.length ? ` ${p.join(" ")}` : ""}`);

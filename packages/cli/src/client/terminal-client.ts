@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Params, SandboxSummary, WmPaths } from "@wm/protocol";
 import { RpcError } from "@wm/protocol/errors";
-import { startAndWait } from "./connect.ts";
 import { DaemonNotRunningError, RpcClient } from "./rpc-client.ts";
+import { startAndWait } from "./start-daemon.ts";
 import { WsRpc } from "./ws-rpc.ts";
 
 const STDIN = 0;

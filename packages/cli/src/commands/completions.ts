@@ -1,6 +1,6 @@
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { defineCommand } from "./spec.ts";
+import { defineCommand, loadCommandTree } from "./spec.ts";
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
 
@@ -48,7 +48,7 @@ export const completionsCommand = defineCommand({
       import("../completions.ts"),
     ]);
     const script = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion }[shell](
-      rootCommand,
+      await loadCommandTree(rootCommand),
     );
     ctx.io.stdout.write(script);
     return ExitCode.Ok;

@@ -1,13 +1,9 @@
 import type { Result } from "@wm/protocol";
 import { PROTOCOL_VERSION, WM_VERSION } from "@wm/protocol/version";
-import { startAndWait } from "../client/connect.ts";
 import { DaemonNotRunningError, RpcClient } from "../client/rpc-client.ts";
-import { stopDaemon } from "../client/stop-daemon.ts";
 import { CliError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { formatDuration, report, table } from "../output.ts";
-import { logsCommand } from "./daemon-logs.ts";
-import { installServiceCommand, uninstallServiceCommand } from "./daemon-service.ts";
 import { defineCommand } from "./spec.ts";
 
 type Status = Result<"daemon.status">;
@@ -53,6 +49,7 @@ const stop = defineCommand({
   summary: "Stop the daemon after its in-flight calls finish",
   json: true,
   run: async (ctx) => {
+    const { stopDaemon } = await import("../client/stop-daemon.ts");
     const outcome = await stopDaemon(ctx.paths());
     report(ctx, outcome, (o) =>
       o.state === "not-running"
@@ -69,6 +66,10 @@ const restart = defineCommand({
   json: true,
   run: async (ctx) => {
     const paths = ctx.paths();
+    const [{ stopDaemon }, { startAndWait }] = await Promise.all([
+      import("../client/stop-daemon.ts"),
+      import("../client/start-daemon.ts"),
+    ]);
     const stopped = await stopDaemon(paths);
     const client = new RpcClient(paths.socketPath);
     try {
@@ -111,6 +112,7 @@ const status = defineCommand({
   },
 });
 
+/** `status` and `start` load none of the other subcommands' code (spawning, logs, services). */
 export const daemonCommand = defineCommand({
   name: "daemon",
   summary: "Start, stop and inspect the per-user daemon",
@@ -119,8 +121,14 @@ export const daemonCommand = defineCommand({
     stop,
     restart,
     status,
-    logsCommand,
-    installServiceCommand,
-    uninstallServiceCommand,
+    { name: "logs", load: async () => (await import("./daemon-logs.ts")).logsCommand },
+    {
+      name: "install-service",
+      load: async () => (await import("./daemon-service.ts")).installServiceCommand,
+    },
+    {
+      name: "uninstall-service",
+      load: async () => (await import("./daemon-service.ts")).uninstallServiceCommand,
+    },
   ],
 });

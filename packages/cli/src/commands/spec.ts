@@ -48,11 +48,39 @@ export interface CommandSpec {
   options?: Readonly<Record<string, OptionSpec>>;
   /** The command reports something and accepts `--json`. */
   json?: boolean;
-  subcommands?: readonly CommandSpec[];
+  subcommands?: readonly CommandEntry[];
   /** Returns the exit code. */
   run?: (ctx: CommandContext) => Promise<number>;
 }
 
+/**
+ * A command named in its parent's table whose module is imported only when it is run, or its
+ * help or a completion script is printed: `wm daemon status` compiles the daemon commands and
+ * nothing of the dashboard, worktree or sandbox commands.
+ */
+export interface LazyCommand {
+  name: string;
+  aliases?: readonly string[];
+  load(): Promise<CommandSpec>;
+}
+
+export type CommandEntry = CommandSpec | LazyCommand;
+
+/** A command with every subcommand loaded, all the way down (completions and tests walk it). */
+export interface CommandTree extends Omit<CommandSpec, "subcommands"> {
+  subcommands?: readonly CommandTree[];
+}
+
 export function defineCommand(spec: CommandSpec): CommandSpec {
   return spec;
+}
+
+export function loadCommand(entry: CommandEntry): Promise<CommandSpec> {
+  return "load" in entry ? entry.load() : Promise.resolve(entry);
+}
+
+export async function loadCommandTree(entry: CommandEntry): Promise<CommandTree> {
+  const { subcommands, ...spec } = await loadCommand(entry);
+  if (!subcommands) return spec;
+  return { ...spec, subcommands: await Promise.all(subcommands.map(loadCommandTree)) };
 }
