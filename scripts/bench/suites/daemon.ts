@@ -170,12 +170,13 @@ async function wsPipelined(ctx: BenchContext): Promise<BenchRow> {
   const baseline = perCall(echoMs);
   return {
     suite: "daemon",
-    name: `daemon.status pipelined on one WebSocket, ${inFlight} in flight (${total} calls; /s = calls per second)`,
+    name: `daemon.status pipelined on one WebSocket, ${inFlight} in flight (${total} calls)`,
     subject,
     baselineName: "the raw echo, pipelined the same way",
     baseline,
     ratio: subject.p50 / baseline.p50,
     target: { text: "≥ 30000 calls/s", met: subject.perSecond >= 30000 },
+    unit: { kind: "rate", name: "calls/s" },
   };
 }
 

@@ -236,19 +236,19 @@ const how: Readonly<Record<"https" | "http", string>> = {
 function throughputRow(scheme: "https" | "http", bytes: number, got: Alternated): BenchRow {
   const subject = throughputSummary(got.proxy);
   const baseline = throughputSummary(got.direct);
-  const mibs = (s: Summary) => (bytes / MIB / (s.p50 / 1000)).toFixed(0);
   const ratio = baseline.p50 / subject.p50;
   return {
     suite: "egress",
-    name: `${bytes / MIB} MiB download over ${how[scheme]} from a deny sandbox through relay and proxy: ms per transfer, /s = MiB/s (p50 ${mibs(subject)} MiB/s)`,
+    name: `${bytes / MIB} MiB download over ${how[scheme]} from a deny sandbox through relay and proxy`,
     subject,
-    baselineName: `the same download from a plain container on the server's network, no wm (p50 ${mibs(baseline)} MiB/s)`,
+    baselineName: "the same download from a plain container on the server's network, no wm",
     baseline,
     ratio: subject.p50 / baseline.p50,
     target: {
       text: `throughput ≥ 0.80× direct (p50): ${ratio.toFixed(2)}×`,
       met: ratio >= 0.8,
     },
+    unit: { kind: "rate", name: "MiB/s" },
   };
 }
 

@@ -82,8 +82,8 @@ async function probe(containerId: string, n: number, env: NodeJS.ProcessEnv) {
   return { summary: summarize(ok), failed: lines.length - ok.length };
 }
 
-export const scaleSuite: BenchSuite = {
-  name: "scale",
+export const resilienceSuite: BenchSuite = {
+  name: "resilience",
   async run(ctx) {
     const { home } = ctx;
     const env = home.env;
@@ -93,7 +93,7 @@ export const scaleSuite: BenchSuite = {
     await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
     const branches = Array.from(
       { length: count },
-      (_, i) => `scale-${String(i + 1).padStart(2, "0")}`,
+      (_, i) => `resilience-${String(i + 1).padStart(2, "0")}`,
     );
     const repo = await makeRepo(path.join(home.root, "src"), branches);
     await wm(["sandbox", "build", "--agent", "demo"], env);
@@ -108,7 +108,7 @@ export const scaleSuite: BenchSuite = {
       return live && live.length === count ? live : undefined;
     };
     const started = await until("every sandbox to start", allAttached, 180_000);
-    process.stdout.write(`scale: ${count} sandboxes running in ${started.ms} ms\n`);
+    process.stdout.write(`resilience: ${count} sandboxes running in ${started.ms} ms\n`);
 
     const recoveries: number[] = [];
     const answering: number[] = [];
@@ -153,21 +153,21 @@ export const scaleSuite: BenchSuite = {
       ["ps", "-a", "--filter", "label=wm.name", "--format", '{{.Label "wm.name"}}'],
       env,
     );
-    const orphans = containers.stdout.split("\n").filter((n) => n.startsWith("scale-")).length;
+    const orphans = containers.stdout.split("\n").filter((n) => n.startsWith("resilience-")).length;
 
     process.stdout.write(
       [
-        `scale: ${kills} daemon kills; a new daemon answered after p50 ${summarize(answering).p50} ms; every client re-attached after p50 ${summarize(recoveries).p50} ms, max ${Math.max(...recoveries)} ms`,
-        `scale: records after the kills ${recordsAfter}/${count}; clients that got their agent's exit code ${reported.length}/${count}`,
-        `scale: records left after every agent exited ${recordsLeft}; orphan containers ${orphans}`,
-        `scale: status.get under a neighbour's flood: ${loud.failed}/${m} failed (quiet: ${quiet.failed}/${m})`,
+        `resilience: ${kills} daemon kills; a new daemon answered after p50 ${summarize(answering).p50} ms; every client re-attached after p50 ${summarize(recoveries).p50} ms, max ${Math.max(...recoveries)} ms`,
+        `resilience: records after the kills ${recordsAfter}/${count}; clients that got their agent's exit code ${reported.length}/${count}`,
+        `resilience: records left after every agent exited ${recordsLeft}; orphan containers ${orphans}`,
+        `resilience: status.get under a neighbour's flood: ${loud.failed}/${m} failed (quiet: ${quiet.failed}/${m})`,
         "",
       ].join("\n"),
     );
     await wm(["daemon", "stop"], env);
     const rows: BenchRow[] = [
       {
-        suite: "scale",
+        suite: "resilience",
         name: "guest `status.get` round trip while another sandbox floods its socket (p99)",
         subject: loud.summary,
         baselineName: "the same calls with no flood, same daemon",

@@ -19,6 +19,8 @@ const REQUEST_DEADLINE_MS = 5000;
 const PEER_DEADLINE_MS = 30_000;
 /** An open connection with nothing sent or nothing in flight is closed after this long. */
 const IDLE_DEADLINE_MS = 10_000;
+/** Calls one sandbox may make: `perSecond` on average, bursts of `burst`, `maxInFlight` at once. */
+export const GUEST_RATE_LIMIT = { perSecond: 20, burst: 40, maxInFlight: 4 } as const;
 /**
  * Connections one sandbox may hold open at once. Far below the daemon's descriptor limit, so
  * a sandbox that opens thousands of connections costs the daemon this many descriptors and
@@ -68,7 +70,8 @@ export async function startGuestServer(
   // Past the cap, Node closes each new connection as it is accepted: its descriptor is freed
   // at once and the sandbox's client sees the connection end.
   app.server.maxConnections = guestMaxConnections();
-  const limiter = new RateLimiter(20, 40, 4);
+  const { perSecond, burst, maxInFlight } = GUEST_RATE_LIMIT;
+  const limiter = new RateLimiter(perSecond, burst, maxInFlight);
   const dispatcher = new Dispatcher(handlers);
   const call: CallContext = { daemon, surface: "guest", sandbox };
   let allowedHost = "localhost";
