@@ -1,15 +1,14 @@
 // wm with many live sandboxes on one machine: how fast they start, what the daemon holds for
 // them, how listings slow down, and whether every sandbox's status calls are answered while all
 // of them call at once and while one floods. Used by the `scale` bench suite and its test.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { WsRpc } from "../../packages/cli/src/client/ws-rpc.ts";
 import { GUEST_RATE_LIMIT } from "../../packages/daemon/src/guest/guest-app.ts";
 import { SANDBOX_EXIT_NOTIFICATION } from "../../packages/protocol/src/streams.ts";
 import { type TempHome, WM_BIN } from "../../packages/testing/src/index.ts";
+import { type CleanupReport, type CleanupTarget, cleanUp, execute } from "./scale-cleanup.ts";
 import {
   containersLabelled,
   inPool,
@@ -23,7 +22,7 @@ import {
   mergeCalls,
   startGuestCaller,
 } from "./scale-guest-calls.ts";
-import { alive, cpuSince, type DaemonCpu, memoryOf, schedOf } from "./scale-proc.ts";
+import { cpuSince, type DaemonCpu, memoryOf, schedOf } from "./scale-proc.ts";
 import { sample } from "./stats.ts";
 
 /**
@@ -60,6 +59,7 @@ export interface ScaleOptions {
   log(line: string): void;
 }
 
+export type { CleanupReport } from "./scale-cleanup.ts";
 export type { DaemonCpu } from "./scale-proc.ts";
 
 export interface ScaleResult {
@@ -85,48 +85,6 @@ export interface ScaleResult {
   daemonCpu: { quiet: DaemonCpu; paced: DaemonCpu; loud: DaemonCpu };
   /** Sandboxes whose agent ended while measured (there should be none). */
   exited: string[];
-}
-
-export interface CleanupReport {
-  stopAllMs: number;
-  stopAllCode: number | null;
-  /** Containers of this run still there after `wm sandbox stop --all`, removed by label. */
-  removedByLabel: number;
-  /** Containers of this run left after everything (there should be none). */
-  leftover: string[];
-  recordsLeft: number;
-  daemonStopped: boolean;
-}
-
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function execute(
-  file: string,
-  args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<Exited> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: "pipe" });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end();
-  });
 }
 
 /** The label value that marks this daemon's containers (daemon.ts: sha256 of its state dir). */
@@ -326,46 +284,32 @@ export class ScaleRun {
     };
   }
 
-  cleanup(): Promise<CleanupReport> {
-    this.#cleanup ??= this.#cleanupOnce();
-    return this.#cleanup;
+  /** What a clean-up of this run needs, also in another process (scale-cleanup.ts). */
+  get cleanupTarget(): CleanupTarget {
+    return {
+      env: this.env,
+      stateDir: this.o.home.stateDir,
+      labels: [{ "wm.home": homeLabel(this.o.home) }, this.#runLabel],
+      daemonPid: this.#pid,
+      sandboxes: this.o.worktrees.length,
+    };
   }
 
-  async #cleanupOnce(): Promise<CleanupReport> {
+  /** Ends the callers in the containers and closes the sandboxes' connections, at once. */
+  stopCallers(): void {
     for (const c of this.#children) c.kill("SIGKILL");
     for (const rpc of this.#rpcs.splice(0)) rpc.close();
-    const n = this.o.worktrees.length;
-    const t0 = performance.now();
-    const stop = await execute(process.execPath, [WM_BIN, "sandbox", "stop", "--all"], {
-      env: this.env,
-      timeoutMs: 60_000 + n * 3000,
-    }).catch(() => ({ code: -1 }));
-    const stopAllMs = performance.now() - t0;
-    await execute(process.execPath, [WM_BIN, "daemon", "stop"], { env: this.env }).catch(
-      () => undefined,
-    );
-    // It may still be finishing (writing a CPU profile, say); past 30 s it is killed.
-    const pid = this.#pid;
-    const gone = async (limitMs: number) => {
-      for (let t = 0; pid !== undefined && alive(pid) && t < limitMs; t += 100) await sleep(100);
-    };
-    await gone(30_000);
-    if (pid !== undefined && alive(pid)) process.kill(pid, "SIGKILL");
-    await gone(5000);
-    const mine = [{ "wm.home": homeLabel(this.o.home) }, this.#runLabel];
-    const found = async () => (await Promise.all(mine.map(containersLabelled))).flat();
-    const strays = await found();
-    await removeContainers(strays);
-    const records = await fs
-      .readdir(path.join(this.o.home.stateDir, "sandboxes"))
-      .catch(() => [] as string[]);
-    return {
-      stopAllMs,
-      stopAllCode: stop.code,
-      removedByLabel: strays.length,
-      leftover: await found(),
-      recordsLeft: records.filter((f) => f.endsWith(".json")).length,
-      daemonStopped: pid === undefined || !alive(pid),
-    };
+  }
+
+  /** Another process cleans up (scale-cleanup.ts, detached): `cleanup()` will never settle. */
+  handOverCleanup(): void {
+    this.stopCallers();
+    this.#cleanup ??= new Promise<CleanupReport>(() => undefined);
+  }
+
+  cleanup(): Promise<CleanupReport> {
+    this.stopCallers();
+    this.#cleanup ??= cleanUp(this.cleanupTarget);
+    return this.#cleanup;
   }
 }

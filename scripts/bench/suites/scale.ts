@@ -1,6 +1,7 @@
 // N live sandboxes on one daemon (100; --quick 10; WM_BENCH_SCALE_N): how fast they start,
 // the daemon's memory, listings, and status calls from all of them at once and beside a flood.
 // The measuring is in ../scale-run.ts, which packages/cli/test/bench-scale.test.ts also runs.
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +26,8 @@ const IMAGE = "wm-sandbox:demo";
  * here in libnetwork with 100 container starts in flight while other containers exited.
  */
 const CONCURRENCY = 16;
+/** Run detached to clean up when the suite is interrupted. */
+const CLEANUP = fileURLToPath(new URL("../scale-cleanup.ts", import.meta.url));
 /** With WM_BENCH_SCALE_PROFILE=DIR the daemon runs under the CPU profiler (see that file). */
 const PROFILED_DAEMON = fileURLToPath(new URL("../profiled-daemon.mjs", import.meta.url));
 
@@ -195,8 +198,9 @@ export const scaleSuite: BenchSuite = {
       log: (line) => process.stdout.write(`scale: ${line}\n`),
     };
     const scale = new ScaleRun(options);
-    // The first SIGINT or SIGTERM cleans up and exits; more while it does are only noted, so a
-    // second Ctrl-C does not leave containers behind (SIGKILL still ends it at once).
+    // On SIGINT or SIGTERM a detached process cleans up (and removes the home), so it finishes
+    // even if this one is killed meanwhile; this one exits when it is done. More signals while
+    // it works are only noted.
     let signalled: NodeJS.Signals | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       if (signalled) {
@@ -205,12 +209,15 @@ export const scaleSuite: BenchSuite = {
       }
       signalled = signal;
       process.stdout.write(`scale: ${signal}: cleaning up\n`);
-      void scale
-        .cleanup()
-        .then((c) => process.stdout.write(`scale: cleaned up; ${left(c)}\n`))
-        .catch((err) => process.stdout.write(`scale: cleanup failed: ${err}\n`))
-        .then(() => home.cleanup())
-        .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+      scale.handOverCleanup();
+      const target = JSON.stringify(scale.cleanupTarget);
+      const exit = () => process.exit(signal === "SIGINT" ? 130 : 143);
+      spawn(process.execPath, [...process.execArgv, CLEANUP, target, home.root], {
+        detached: true,
+        stdio: "inherit",
+      })
+        .once("exit", exit)
+        .once("error", exit);
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
