@@ -60,22 +60,34 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
     });
 
     it("removes the container when the command ends", async () => {
-      await inSandbox("true");
+      const ran = (await inSandbox('echo "$WM_SANDBOX_ID"')).stdout.trim();
+      expect(ran).toMatch(/^sb-/);
       const listed = await runWm(["sandbox", "list", "--json"], { env: home.env });
       expect(JSON.parse(listed.stdout).sandboxes).toEqual([]);
       const containers = execFileSync(runtime, ["ps", "-aq", "--filter", "label=wm.worktree"], {
         encoding: "utf8",
       });
+      // What remains of the worktree is at most its next run, prepared and never started.
       const ours = containers
         .split("\n")
         .filter(Boolean)
-        .filter(
-          (id) =>
-            execFileSync(runtime, ["inspect", "-f", '{{index .Config.Labels "wm.worktree"}}', id], {
-              encoding: "utf8",
-            }).trim() === wt,
-        );
-      expect(ours).toEqual([]);
+        .map((id) =>
+          execFileSync(
+            runtime,
+            [
+              "inspect",
+              "-f",
+              '{{index .Config.Labels "wm.worktree"}} {{index .Config.Labels "wm.sandbox"}} {{.State.Status}}',
+              id,
+            ],
+            { encoding: "utf8" },
+          )
+            .trim()
+            .split(" "),
+        )
+        .filter(([worktree]) => worktree === wt);
+      expect(ours.map(([, sandbox]) => sandbox)).not.toContain(ran);
+      expect(ours.filter(([, , state]) => state !== "created")).toEqual([]);
     });
   });
 

@@ -1,3 +1,4 @@
+export * from "./engine-events.ts";
 export * from "./fake-daemon.ts";
 export * from "./git-repo.ts";
 export * from "./raw-http.ts";

@@ -98,6 +98,8 @@ export interface SandboxBackend {
   readonly runtime: SandboxRuntime;
   /** Refuses (RpcError Unavailable, naming the command that fixes it) an image that cannot run. */
   requireImage(image: string): Promise<void>;
+  /** The image's id as the engine has it now (tells a rebuilt image from the one used before). */
+  imageId?(image: string): Promise<string | undefined>;
   /** The image's own environment, `NAME=value` (host-command wrappers go in front of its PATH). */
   imageEnv(image: string): Promise<readonly string[] | undefined>;
   /** The host address a sandbox reaches the daemon's TCP endpoint on, if there is one. */

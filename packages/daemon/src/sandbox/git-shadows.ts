@@ -90,6 +90,11 @@ export class GitShadows {
     await this.sync(target);
   }
 
+  /** Sandbox `id` never ran (a prepared sandbox dropped): nothing of it to carry over. */
+  forget(id: string): void {
+    this.#bySandbox.delete(id);
+  }
+
   close(): void {
     this.#sync.close();
   }

@@ -8,7 +8,14 @@ import {
   type VmSummary,
 } from "@wm/protocol";
 import type { Backends } from "../backends/backend-set.ts";
-import type { SandboxBackend, SandboxInfo, SandboxRuntime } from "../backends/sandbox-backend.ts";
+import type {
+  SandboxBackend,
+  SandboxInfo,
+  SandboxLaunch,
+  SandboxRuntime,
+} from "../backends/sandbox-backend.ts";
+import type { RuntimeName } from "../backends/types.ts";
+import type { VmLaunch } from "../backends/vm/vm-sandbox.ts";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/index.ts";
 import { loadGlobalConfig } from "../config/load.ts";
 import { globalConfigDirs } from "../config/locate.ts";
@@ -29,6 +36,7 @@ import { resolveLaunch, worktreeOwner } from "./launch.ts";
 import { launchPlan, ownLabels } from "./launch-plan.ts";
 import { egressRelay, metadataGuard, PROXY_ENV } from "./netns.ts";
 import { removeOrphans, type Unrecorded, unrecordedSandboxes } from "./orphans.ts";
+import { PreparedSandboxes, requestKey } from "./prepared.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
 import { recordFromLabels } from "./record-labels.ts";
 import { SandboxRegistry } from "./registry.ts";
@@ -56,6 +64,28 @@ export interface RunRequest {
 
 const LIVE = new Set(["creating", "running"]);
 
+/** What a run resolves before anything is made: where, with what config, on which engine. */
+interface RunTarget {
+  worktree: WorktreeRecord;
+  config: LoadedConfig["config"];
+  vm: VmLaunch | undefined;
+  runtime: SandboxRuntime;
+  image: string;
+  backend: SandboxBackend;
+  command: string[];
+  owner: { uid: number; gid: number };
+}
+
+/** A sandbox made up to its created container, not yet started. */
+interface Made {
+  record: SandboxRecord;
+  /** The launch it was created with (JSON), to tell whether a later run would create the same. */
+  launch: string;
+  /** The image's id when it was created. */
+  imageId: string | undefined;
+  endpoint: GuestEndpoint | undefined;
+}
+
 /** Sandboxes adopted at once after a restart (each is a few engine calls). */
 const RECONCILE_BATCH = 16;
 
@@ -71,6 +101,15 @@ export class SandboxManager {
   readonly #backends: Backends;
   readonly gitShadows: GitShadows;
   readonly #shimRuntimes = new ShimRuntimes();
+  /** The request each running container sandbox was started for, to prepare its next run. */
+  readonly #requests = new Map<string, RunRequest>();
+  /** Each worktree's next sandbox, made ahead (prepared.ts). */
+  readonly #prepared = new PreparedSandboxes<Made>((made) => this.#dropPrepared(made));
+  /** Names held by prepared sandboxes, which are in no record yet. */
+  readonly #reservedNames = new Set<string>();
+  #closing = false;
+  /** Engines swept on first use ({@link #sweepOnFirstUse}). */
+  readonly #swept = new Map<SandboxRuntime, Promise<void>>();
   #egress: EgressService | undefined;
 
   /**
@@ -195,21 +234,52 @@ export class SandboxManager {
   }
 
   async run(req: RunRequest, client: SessionClient): Promise<SandboxSummary> {
-    const { daemon } = this;
+    const target = await this.#target(req);
+    const prepared = await this.#claimPrepared(target, req);
+    const made = prepared ?? (await this.#make(target, req, { recorded: true }));
+    if (target.vm === undefined) this.#requests.set(made.record.id, req);
+    return this.#begin(target, made, req, client);
+  }
+
+  /** Where a run goes and with what: the worktree, its config, the engine and image, the owner. */
+  async #target(req: RunRequest): Promise<RunTarget> {
     const worktree = await this.#worktreeOf(req.worktree);
     const loaded = await this.#configAt(worktree);
     await assertSandboxHonoured(loaded, (r) => this.#backends.engine(r));
     const config = loaded.config;
     const vm = usesVm(config)
-      ? vmLaunchFor(config, worktree, { stateDir: daemon.paths.stateDir, homedir: daemon.homedir })
+      ? vmLaunchFor(config, worktree, {
+          stateDir: this.daemon.paths.stateDir,
+          homedir: this.daemon.homedir,
+        })
       : undefined;
     const { runtime, image } = sandboxTarget(config, req.agent);
     const backend = this.backend(runtime);
+    await this.#sweepOnFirstUse(runtime);
     const toolchain = vm ? await this.#toolchain(config, worktree, req.command) : undefined;
     if (vm && toolchain) vm.preflight = toolchain.preflight || undefined;
-    const command = toolchain?.command ?? req.command;
     await backend.requireImage(image);
     const owner = await worktreeOwner(worktree.worktreePath);
+    return {
+      worktree,
+      config,
+      vm,
+      runtime,
+      image,
+      backend,
+      command: toolchain?.command ?? req.command,
+      owner,
+    };
+  }
+
+  /**
+   * Everything of a sandbox up to its created container: the record (kept in the registry when
+   * `recorded`, else only returned: a prepared sandbox), the guest endpoint, the git shadow, the
+   * mounts, and the container joined to its network helper.
+   */
+  async #make(target: RunTarget, req: RunRequest, opts: { recorded: boolean }): Promise<Made> {
+    const { daemon } = this;
+    const { worktree, config, vm, runtime, image, backend, command, owner } = target;
     const id = `sb-${randomBytes(6).toString("hex")}`;
     const name = this.#uniqueName(path.basename(worktree.worktreePath));
     // A VM's sandboxes reach the daemon through its agent link: a socket in the guest.
@@ -243,7 +313,8 @@ export class SandboxManager {
       agentStatus: null,
       ...(deny ? { egress: true } : {}),
     };
-    await this.registry.put(record);
+    if (opts.recorded) await this.registry.put(record);
+    else this.#reservedNames.add(name);
     try {
       const plan: EndpointPlan =
         token && record.tokenHash
@@ -257,40 +328,14 @@ export class SandboxManager {
           : { transport: "socket" };
       const endpoint = await openGuestEndpoint(daemon, record, owner, plan);
       this.#endpoints.set(id, endpoint);
-      if (plan.transport === "tcp")
-        await this.registry.update(id, { tcpHost: plan.host, tcpPort: endpoint.port });
-      const launch = launchPlan(
-        config,
-        worktree,
-        {
-          id,
-          name,
-          engineName: record.containerName,
-          agent: req.agent,
-          owner,
-          command,
-          tty: req.tty,
-          interactive: req.interactive,
-          size: req.size,
-          clientEnv: req.env,
-          tcp:
-            plan.transport === "tcp" && endpoint.port !== null
-              ? { host: plan.host, port: endpoint.port, tokenHash: plan.tokenHash }
-              : undefined,
-        },
-        { env: daemon.env, ownLabels: this.#ownLabels() },
-      );
-      const resolved = await resolveLaunch(daemon, launch, {
-        worktree,
-        endpointMount: endpoint.mount,
-        shimRuntimes: this.#shimRuntimes,
-        backend,
-        gitShadow: await this.gitShadows.prepare(id, worktree, owner, () =>
-          this.registry
-            .all()
-            .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state)),
-        ),
-      });
+      if (plan.transport === "tcp") {
+        record.tcpHost = plan.host;
+        record.tcpPort = endpoint.port;
+        if (opts.recorded)
+          await this.registry.update(id, { tcpHost: plan.host, tcpPort: endpoint.port });
+      }
+      const imageId = vm ? undefined : await backend.imageId?.(image);
+      const resolved = await this.#resolve(target, req, record, endpoint);
       const containerId = await backend.create(
         vm
           ? { ...resolved, vm }
@@ -302,14 +347,148 @@ export class SandboxManager {
               }
             : { ...resolved, netns: metadataGuard(resolved.mounts, this.#ownLabels()) },
       );
-      await this.registry.update(id, { containerId });
+      record.containerId = containerId;
+      if (opts.recorded) await this.registry.update(id, { containerId });
+      return { record, launch: JSON.stringify(resolved), imageId, endpoint };
+    } catch (err) {
+      if (opts.recorded) return this.#failed(id, err);
+      await this.#dropPrepared({ record, launch: "", imageId: undefined, endpoint: undefined });
+      throw err;
+    }
+  }
+
+  /** The launch of sandbox `record` for `req`: the plan made real on disk (launch.ts). */
+  async #resolve(
+    target: RunTarget,
+    req: RunRequest,
+    record: SandboxRecord,
+    endpoint: GuestEndpoint,
+  ): Promise<SandboxLaunch> {
+    const { worktree, config, backend, command, owner } = target;
+    const { id, tcpHost, tcpPort, tokenHash } = record;
+    const launch = launchPlan(
+      config,
+      worktree,
+      {
+        id,
+        name: record.name,
+        engineName: record.containerName,
+        agent: req.agent,
+        owner,
+        command,
+        tty: req.tty,
+        interactive: req.interactive,
+        size: req.size,
+        clientEnv: req.env,
+        tcp:
+          tcpHost !== null && tcpPort !== null && tokenHash !== null
+            ? { host: tcpHost, port: tcpPort, tokenHash }
+            : undefined,
+      },
+      { env: this.daemon.env, ownLabels: this.#ownLabels() },
+    );
+    return resolveLaunch(this.daemon, launch, {
+      worktree,
+      endpointMount: endpoint.mount,
+      shimRuntimes: this.#shimRuntimes,
+      backend,
+      gitShadow: await this.gitShadows.prepare(id, worktree, owner, () =>
+        this.registry
+          .all()
+          .some((r) => r.id !== id && r.worktree === worktree.worktreePath && LIVE.has(r.state)),
+      ),
+    });
+  }
+
+  /**
+   * The sandbox prepared for this worktree, when it was made for this very run: the same
+   * request, and a launch equal to the one this run would create now (config, image, mounts,
+   * credentials, environment all unchanged), its container still there and never started. Its
+   * git shadow is brought up to date like any new sandbox's. Anything else is dropped.
+   */
+  async #claimPrepared(target: RunTarget, req: RunRequest): Promise<Made | undefined> {
+    if (target.vm) return undefined;
+    const made = await this.#prepared.take(target.worktree.worktreePath, requestKey(req));
+    if (!made?.endpoint) return undefined;
+    const { record, endpoint } = made;
+    const fits = await (async () => {
+      if (record.runtime !== target.runtime || record.image !== target.image) return false;
+      const imageId = await target.backend.imageId?.(target.image);
+      if (imageId === undefined || imageId !== made.imageId) return false;
+      const info = record.containerId
+        ? await target.backend.inspect(record.containerId)
+        : undefined;
+      if (!info || info.running || info.exitCode !== undefined) return false;
+      const now = await this.#resolve(target, req, record, endpoint);
+      return JSON.stringify(now) === made.launch;
+    })().catch(() => false);
+    if (!fits) {
+      void this.#dropPrepared(made);
+      return undefined;
+    }
+    this.#reservedNames.delete(record.name);
+    const claimed = { ...record, createdAt: new Date().toISOString() };
+    await this.registry.put(claimed);
+    this.daemon.log.debug({ sandbox: record.id }, "prepared sandbox claimed");
+    return { ...made, record: claimed };
+  }
+
+  /** Removes a prepared sandbox that was not claimed: its container, endpoint and state. */
+  async #dropPrepared(made: Made): Promise<void> {
+    const { record } = made;
+    this.#reservedNames.delete(record.name);
+    if (this.registry.get(record.id)) return;
+    await this.#endpoints
+      .get(record.id)
+      ?.close()
+      .catch(() => undefined);
+    this.#endpoints.delete(record.id);
+    await removeGuestEndpoint(this.daemon, record.id);
+    if (record.containerId)
+      await this.backend(record.runtime)
+        .remove(record.containerId)
+        .catch((err) =>
+          this.daemon.log.warn({ err, sandbox: record.id }, "could not remove a prepared sandbox"),
+        );
+    await this.#egress?.close(record.id).catch(() => undefined);
+    this.gitShadows.forget(record.id);
+  }
+
+  /**
+   * After a sandbox's command ended by itself: the same run is prepared for the worktree's next
+   * `wm sandbox run` (container backends only).
+   */
+  #prepareNext(worktree: string, req: RunRequest): void {
+    if (this.#closing || this.daemon.env.WM_SANDBOX_PREPARE === "0") return;
+    this.#prepared.add(worktree, requestKey(req), async () => {
+      const target = await this.#target(req);
+      // A worktree moved or a VM backend configured since: nothing to prepare.
+      if (target.vm || target.worktree.worktreePath !== worktree) return undefined;
+      return this.#make(target, req, { recorded: false });
+    });
+  }
+
+  /** Starts a made sandbox with the client attached; it runs until its command ends. */
+  async #begin(
+    target: RunTarget,
+    made: Made,
+    req: RunRequest,
+    client: SessionClient,
+  ): Promise<SandboxSummary> {
+    const { daemon } = this;
+    const { backend, runtime, image } = target;
+    const { record, endpoint } = made;
+    const { id, name } = record;
+    const containerId = record.containerId as string;
+    try {
       const session = new TerminalSession(id);
       this.#sessions.set(id, session);
       session.attach(client);
       const watch = await this.#connectStreams(backend, id, containerId, req.tty, req.interactive);
       await backend.start(containerId);
       watch();
-      if (plan.transport === "tcp") admitContainer(endpoint, await backend.inspect(containerId));
+      if (record.transport === "tcp" && endpoint)
+        admitContainer(endpoint, await backend.inspect(containerId));
       this.gitShadows.running(id);
       if (req.size && req.tty) await backend.resize(containerId, req.size).catch(() => undefined);
       const running = await this.registry.update(id, { state: "running" });
@@ -320,13 +499,19 @@ export class SandboxManager {
       daemon.events.emit("sandbox", "started", { id, name, worktree: record.worktree });
       return summarize(running ?? record, session.clientCount, this.#egress?.counts(id));
     } catch (err) {
-      daemon.log.error({ err, sandbox: id }, "sandbox failed to start");
-      await this.#cleanup(id, { removeRecord: true });
-      if (err instanceof MountRefusedError) throw new RpcError("Refused", err.message);
-      if (err instanceof AgentConfigDirError) throw new RpcError("ConfigInvalid", err.message);
-      if (err instanceof RpcError) throw err;
-      throw new RpcError("Unavailable", `could not start the sandbox: ${(err as Error).message}`);
+      return this.#failed(id, err);
     }
+  }
+
+  /** A sandbox that could not start: everything of it is removed and the cause told. */
+  async #failed(id: string, err: unknown): Promise<never> {
+    this.daemon.log.error({ err, sandbox: id }, "sandbox failed to start");
+    this.#requests.delete(id);
+    await this.#cleanup(id, { removeRecord: true });
+    if (err instanceof MountRefusedError) throw new RpcError("Refused", err.message);
+    if (err instanceof AgentConfigDirError) throw new RpcError("ConfigInvalid", err.message);
+    if (err instanceof RpcError) throw err;
+    throw new RpcError("Unavailable", `could not start the sandbox: ${(err as Error).message}`);
   }
 
   async attach(
@@ -390,6 +575,7 @@ export class SandboxManager {
   /** Stop every live sandbox of a worktree (its window was closed or it is being removed). */
   async stopWorktree(worktree: string): Promise<string[]> {
     await this.ready();
+    this.#prepared.discard(worktree);
     const names = this.registry
       .all()
       .filter((r) => r.worktree === worktree && LIVE.has(r.state))
@@ -514,6 +700,7 @@ export class SandboxManager {
 
   /** Close endpoints only: containers keep running and are adopted by the next daemon. */
   async close(): Promise<void> {
+    this.#closing = true;
     this.gitShadows.close();
     await this.#backends
       .vmIfUsed()
@@ -529,6 +716,8 @@ export class SandboxManager {
    * in a daemon's stop, after its registration is gone, so a restart does not wait for it.
    */
   async removeSpares(): Promise<void> {
+    this.#closing = true;
+    await this.#prepared.clear();
     await Promise.all(
       this.#backends.connected().map((r) =>
         this.backend(r)
@@ -610,6 +799,8 @@ export class SandboxManager {
     const session = this.#sessions.get(id);
     const attached = session?.clientCount ?? 0;
     this.#sessions.delete(id);
+    const request = this.#requests.get(id);
+    this.#requests.delete(id);
     await this.#endpoints
       .get(id)
       ?.close()
@@ -635,6 +826,9 @@ export class SandboxManager {
       });
     // Clients hear of the exit only once the container is gone and the record settled.
     session?.finish(opts.exitCode ?? 1, opts.reason);
+    // Its command ended by itself (not stopped, not failed): the next run is likely the same.
+    if (request && !opts.removeRecord && opts.reason === undefined)
+      this.#prepareNext(r.worktree, request);
     this.daemon.events.emit("sandbox", "exited", {
       id,
       name: r.name,
@@ -643,14 +837,38 @@ export class SandboxManager {
     });
   }
 
-  /** Containers of ours that no record explains; `keepRunning` spares live ones (at start). */
-  async #removeOrphans(opts: { keepRunning: boolean }): Promise<string[]> {
-    const removed = await removeOrphans(this.#backends, await this.#unrecorded(), {
-      ...opts,
+  /**
+   * An engine other than Docker is swept when the daemon first uses it (Docker's is swept at
+   * start): what a killed daemon left there (prepared sandboxes, holders) goes before this
+   * daemon creates anything on it, so nothing it makes can be taken for an orphan.
+   */
+  #sweepOnFirstUse(runtime: SandboxRuntime): Promise<void> {
+    if (runtime === "docker" || runtime === "vm") return Promise.resolve();
+    let swept = this.#swept.get(runtime);
+    if (!swept) {
+      swept = this.#removeOrphans({ keepRunning: true, runtime })
+        .then(() => undefined)
+        .catch((err) => this.daemon.log.warn({ err, runtime }, "orphan sweep failed"));
+      this.#swept.set(runtime, swept);
+    }
+    return swept;
+  }
+
+  /**
+   * Containers of ours that no record explains; `keepRunning` spares live ones (at start);
+   * `runtime` limits it to one engine.
+   */
+  async #removeOrphans(opts: { keepRunning: boolean; runtime?: RuntimeName }): Promise<string[]> {
+    const unrecorded = (await this.#unrecorded()).filter(
+      (u) => opts.runtime === undefined || u.runtime === opts.runtime,
+    );
+    const removed = await removeOrphans(this.#backends, unrecorded, {
+      keepRunning: opts.keepRunning,
       log: this.daemon.log,
     });
     // Relays whose sandbox is gone (removed behind the daemon's back).
-    for (const runtime of new Set(["docker" as const, ...this.#backends.connected()])) {
+    const runtimes = new Set(["docker" as const, ...this.#backends.connected()]);
+    for (const runtime of opts.runtime ? [opts.runtime] : runtimes) {
       const strays = await this.backend(runtime)
         .removeStrays?.(this.#ownLabels())
         .catch(() => []);
@@ -659,8 +877,10 @@ export class SandboxManager {
     return removed;
   }
 
-  #unrecorded(): Promise<Unrecorded[]> {
-    const recorded = new Set(this.registry.all().map((r) => r.containerId));
+  async #unrecorded(): Promise<Unrecorded[]> {
+    // A prepared sandbox has no record until it is claimed; it is not an orphan.
+    const prepared = (await this.#prepared.settled()).map((m) => m.record.containerId);
+    const recorded = new Set([...this.registry.all().map((r) => r.containerId), ...prepared]);
     return unrecordedSandboxes(this.#backends, this.#ownLabels(), recorded);
   }
 
@@ -673,7 +893,7 @@ export class SandboxManager {
 
   #uniqueName(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 48) || "sandbox";
-    const taken = new Set(this.registry.all().map((r) => r.name));
+    const taken = new Set([...this.registry.all().map((r) => r.name), ...this.#reservedNames]);
     if (!taken.has(clean)) return clean;
     for (let i = 2; ; i++) if (!taken.has(`${clean}-${i}`)) return `${clean}-${i}`;
   }

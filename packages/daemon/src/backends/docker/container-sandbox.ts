@@ -86,6 +86,10 @@ export class ContainerSandboxBackend implements SandboxBackend {
     return requireImage(this.#c.images, image);
   }
 
+  async imageId(image: string): Promise<string | undefined> {
+    return (await this.#c.images.inspectImage(image))?.id;
+  }
+
   async imageEnv(image: string): Promise<readonly string[] | undefined> {
     return (await this.#c.images.inspectImage(image))?.env;
   }
