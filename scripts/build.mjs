@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { dropUnusedBanners, mergeStartupChunks } from "./cli-startup.mjs";
+import { daemonStubs, makeAscii } from "./daemon-bundle.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = path.join(root, "dist");
@@ -46,9 +47,9 @@ const results = await Promise.all(
         : { format: "esm", outExtension: { ".js": ".js" }, banner: { js: banner } }),
       sourcemap: "linked",
       legalComments: "none",
-      // Optional native accelerators of ssh2 (used by dockerode only for ssh:// hosts), and the
-      // daemon's PTY library, a native addon loaded from node_modules when a host command needs it.
-      external: ["cpu-features", "*.node", "@lydell/node-pty"],
+      // The daemon's PTY library, a native addon loaded from node_modules when a host command
+      // needs it.
+      external: ["*.node", "@lydell/node-pty"],
       logLevel: "warning",
       // The CLI loads what a command needs: code behind a dynamic import (the WebSocket client,
       // the dashboard, completions, each command) goes to chunks beside it, compiled only when
@@ -57,6 +58,8 @@ const results = await Promise.all(
       ...(e.out === "wm"
         ? { splitting: true, chunkNames: "wm-[name]-[hash]", metafile: true }
         : {}),
+      // What of dockerode the daemon never runs (ssh:// hosts, BuildKit) stays out of its memory.
+      ...(e.out === "wmd" ? { plugins: [daemonStubs()] } : {}),
     }),
   ),
 );
@@ -77,4 +80,6 @@ await mergeStartupChunks({
   },
 });
 await dropUnusedBanners({ outdir, banner });
+// The daemon's text is held as long as it runs: one byte a character only if all are ASCII.
+await makeAscii(path.join(outdir, "wmd.js"));
 await Promise.all(entries.map((e) => chmod(path.join(outdir, `${e.out}${e.ext ?? ".js"}`), 0o755)));

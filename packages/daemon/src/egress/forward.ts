@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Socket } from "node:net";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Client, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { ByteMeter } from "./byte-meter.ts";
 import type { Flow } from "./flow.ts";
 import { refusalText, statusText } from "./refusal.ts";
@@ -97,6 +97,9 @@ export async function forward(flow: Flow, req: IncomingMessage, res: ServerRespo
   }
   flow.track(opened.socket);
   const target = { host: url.hostname, port, method, address: opened.address };
+  // undici loads with the first forwarded request: a daemon whose sandboxes have no proxy (the
+  // default network policy) never holds it.
+  const { Client } = await import("undici");
   const client = new Client(url.origin, { connect: onlySocket(opened.socket), pipelining: 1 });
   let reason = "closed";
   const meter = new ByteMeter(flow.maxBytes, () => {

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type {
   AttachedStreams,
   BuildProgress,
@@ -16,6 +16,7 @@ import type {
 import { followBuild } from "./build-progress.ts";
 import { fromInspect, fromListing, labelFilters } from "./container-info.ts";
 import { checkSources, checkSpec, toCreateOptions } from "./create-options.ts";
+import { engineAt } from "./engine-client.ts";
 import { type EngineError, statusOf, wrapEngineError } from "./engine-error.ts";
 import { engineSockets } from "./engine-sockets.ts";
 import { explainCreate, explainStart, gatewayOf } from "./explain.ts";
@@ -42,7 +43,7 @@ export class DockerBackend implements EngineClient, ContainerClient, ImageClient
   constructor(opts: DockerBackendOptions) {
     this.runtime = opts.runtime;
     this.socketPath = opts.socketPath;
-    this.docker = new Docker({ socketPath: opts.socketPath });
+    this.docker = engineAt(opts.socketPath);
     this.execOutputLimit = opts.execOutputLimit ?? 8 * 1024 * 1024;
   }
 

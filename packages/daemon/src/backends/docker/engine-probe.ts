@@ -1,5 +1,5 @@
-import Docker from "dockerode";
 import type { EngineVersion } from "../types.ts";
+import { engineAt } from "./engine-client.ts";
 
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -17,7 +17,7 @@ export async function probeEngineVersion(
   socketPath: string,
   timeoutMs: number,
 ): Promise<EngineVersion> {
-  const docker = new Docker({ socketPath, host: undefined, timeout: timeoutMs });
+  const docker = engineAt(socketPath, { timeout: timeoutMs });
   const v = await withDeadline(docker.version(), timeoutMs, `the API at ${socketPath}`);
   const server = v.Components?.find((c) => /engine/i.test(c.Name)) ?? v.Components?.[0];
   return {
