@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { constants, promises as fs } from "node:fs";
+import { type BigIntStats, constants, promises as fs } from "node:fs";
 import path from "node:path";
 import { atomicWrite } from "../fs/atomic-write.ts";
 import type { WorktreeRecord } from "./git-layout.ts";
@@ -85,7 +85,7 @@ export async function prepareGitShadow(
   await writeIfChanged(path.join(shadow.dir, "HEAD"), head);
   await replaceSymlink(path.join(record.commonDir, "objects"), shadow.mainObjects);
 
-  if (opts.reseed) await fs.rm(shadow.refs, { recursive: true, force: true });
+  if (opts.reseed) await emptyDir(shadow.refs);
   for (const dir of [shadow.refs, shadow.logs, shadow.objects, shadow.adminLogs, shadow.adminRefs])
     await ownedDir(dir, owner);
   await ownedDir(path.join(shadow.objects, "pack"), owner);
@@ -121,6 +121,18 @@ export async function prepareGitShadow(
 export async function writeIfChanged(file: string, content: string): Promise<void> {
   const current = await readRegular(file);
   if (current?.toString("utf8") !== content) await atomicWrite(file, content, 0o644);
+}
+
+/**
+ * Removes what `dir` holds but keeps the directory: a sandbox started ahead (a prepared one) has
+ * it mounted already. Anything but a directory standing at `dir` is removed; nothing is followed.
+ */
+async function emptyDir(dir: string): Promise<void> {
+  const st = await fs.lstat(dir).catch(() => undefined);
+  if (!st) return;
+  if (!st.isDirectory()) return fs.rm(dir, { force: true });
+  for (const name of await fs.readdir(dir))
+    await fs.rm(path.join(dir, name), { recursive: true, force: true });
 }
 
 /** A directory owned by the sandbox's user; whatever else stood at `dir` is removed, not followed. */
@@ -168,14 +180,24 @@ async function copyRefs(from: string, to: string, owner: Owner, depth = 0): Prom
 
 /** A regular file's bytes, read without following a symlink; undefined for anything else. */
 export async function readRegular(file: string): Promise<Buffer | undefined> {
+  return (await readRegularStat(file))?.data;
+}
+
+/**
+ * {@link readRegular}, with the `fstat` of the very file whose bytes were read (taken before
+ * reading them).
+ */
+export async function readRegularStat(
+  file: string,
+): Promise<{ data: Buffer; stat: BigIntStats } | undefined> {
   const handle = await fs
     .open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     .catch(() => undefined);
   if (!handle) return undefined;
   try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.size > 4096) return undefined;
-    return await handle.readFile();
+    const stat = await handle.stat({ bigint: true });
+    if (!stat.isFile() || stat.size > 4096n) return undefined;
+    return { data: await handle.readFile(), stat };
   } finally {
     await handle.close();
   }
