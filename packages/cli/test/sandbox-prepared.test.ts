@@ -27,7 +27,7 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
 
   beforeAll(async () => {
     bench = await makeSandboxHome({
-      branches: ["p0", "p1", "p2", "p3", "p4", "p5"],
+      branches: ["p0", "p1", "p2", "p3", "p4", "p5", "p6"],
       owner: OWNER,
       config: `agent: demo\nsandbox:\n  container:\n    runtime: ${runtime}\n`,
     });
@@ -43,16 +43,17 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
     return () => events.close();
   });
 
-  const run = async (script: string) => {
+  const run = async (script: string, input?: string) => {
     const res = await runWm(["sandbox", "run", "--worktree", wt, "--", "sh", "-c", script], {
       env: bench.home.env,
       timeoutMs: 60_000,
+      ...(input !== undefined ? { input } : {}),
     });
     const id = /^id=(sb-[0-9a-f]+)$/m.exec(res.stdout)?.[1];
     return { ...res, id };
   };
 
-  /** The container the daemon created for the worktree's next run (never started). */
+  /** The container the daemon created for the worktree's next run (started, at its gate). */
   const prepared = (after: readonly EngineEvent[] = []) =>
     events.next(
       (e) => e.action === "create" && isSandbox(e) && !after.some((a) => a.id === e.id),
@@ -85,6 +86,16 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
     const started = events.seen().filter((e) => e.action === "start" && isSandbox(e));
     expect(started.map((e) => e.id)).toEqual([ranFirst.id, next.id]);
     expect(exists(ranFirst.id)).toBe(false);
+  });
+
+  it("a claimed sandbox gets the client's stdin, including its end", async () => {
+    const script = `${SCRIPT}cat; echo eof-seen`;
+    await run(script, "first\n");
+    const next = await prepared(events.seen().filter((e) => e.action === "create"));
+    const second = await run(script, "line one\nline two\n");
+    expect(second.id).toBe(next.attributes["wm.sandbox"]);
+    expect(second.stdout).toBe(`id=${second.id}\nline one\nline two\neof-seen\n`);
+    expect(second.code).toBe(0);
   });
 
   it("another command gets a sandbox of its own, and the prepared one is removed", async () => {

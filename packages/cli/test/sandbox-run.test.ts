@@ -67,7 +67,7 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
       const containers = execFileSync(runtime, ["ps", "-aq", "--filter", "label=wm.worktree"], {
         encoding: "utf8",
       });
-      // What remains of the worktree is at most its next run, prepared and never started.
+      // What remains of the worktree is at most its next run, prepared and waiting at its gate.
       const ours = containers
         .split("\n")
         .filter(Boolean)
@@ -77,7 +77,7 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
             [
               "inspect",
               "-f",
-              '{{index .Config.Labels "wm.worktree"}} {{index .Config.Labels "wm.sandbox"}} {{.State.Status}}',
+              '{{index .Config.Labels "wm.worktree"}} {{index .Config.Labels "wm.sandbox"}} {{index .Config.Labels "wm.prepared"}}',
               id,
             ],
             { encoding: "utf8" },
@@ -87,7 +87,7 @@ describe.each(["docker", "podman"] as const)("%s", (runtime) => {
         )
         .filter(([worktree]) => worktree === wt);
       expect(ours.map(([, sandbox]) => sandbox)).not.toContain(ran);
-      expect(ours.filter(([, , state]) => state !== "created")).toEqual([]);
+      expect(ours.filter(([, , prepared]) => prepared !== "1")).toEqual([]);
     });
   });
 

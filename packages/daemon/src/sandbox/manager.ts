@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import {
   type AgentStatus,
@@ -14,7 +16,7 @@ import type {
   SandboxLaunch,
   SandboxRuntime,
 } from "../backends/sandbox-backend.ts";
-import type { RuntimeName } from "../backends/types.ts";
+import type { MountSpec, RuntimeName } from "../backends/types.ts";
 import type { VmLaunch } from "../backends/vm/vm-sandbox.ts";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/index.ts";
 import { loadGlobalConfig } from "../config/load.ts";
@@ -28,6 +30,7 @@ import { GitLayoutError, type WorktreeRecord } from "./git-layout.ts";
 import { GitShadows } from "./git-shadows.ts";
 import {
   type EndpointPlan,
+  GUEST_MOUNT,
   type GuestEndpoint,
   openGuestEndpoint,
   removeGuestEndpoint,
@@ -36,7 +39,16 @@ import { resolveLaunch, worktreeOwner } from "./launch.ts";
 import { launchPlan, ownLabels } from "./launch-plan.ts";
 import { egressRelay, metadataGuard, PROXY_ENV } from "./netns.ts";
 import { removeOrphans, type Unrecorded, unrecordedSandboxes } from "./orphans.ts";
-import { PreparedSandboxes, requestKey } from "./prepared.ts";
+import {
+  gatedCommand,
+  makeGate,
+  openGate,
+  PREPARED_LABEL,
+  PreparedSandboxes,
+  releaseGate,
+  requestKey,
+  waitsAtGate,
+} from "./prepared.ts";
 import { type SandboxRecord, summarize } from "./record.ts";
 import { recordFromLabels } from "./record-labels.ts";
 import { SandboxRegistry } from "./registry.ts";
@@ -83,7 +95,14 @@ interface Made {
   launch: string;
   /** The image's id when it was created. */
   imageId: string | undefined;
+  /**
+   * Files mounted one by one and their inodes when it started: a file replaced since (written
+   * anew by renaming, as editors and agents do) is not what the sandbox sees.
+   */
+  files: string;
   endpoint: GuestEndpoint | undefined;
+  /** A claimed prepared sandbox's gate, open for writing: the line that lets its command run. */
+  gate?: FileHandle | undefined;
 }
 
 /** Sandboxes adopted at once after a restart (each is a few engine calls). */
@@ -105,8 +124,6 @@ export class SandboxManager {
   readonly #requests = new Map<string, RunRequest>();
   /** Each worktree's next sandbox, made ahead (prepared.ts). */
   readonly #prepared = new PreparedSandboxes<Made>((made) => this.#dropPrepared(made));
-  /** Names held by prepared sandboxes, which are in no record yet. */
-  readonly #reservedNames = new Set<string>();
   #closing = false;
   /** Engines swept on first use ({@link #sweepOnFirstUse}). */
   readonly #swept = new Map<SandboxRuntime, Promise<void>>();
@@ -314,7 +331,6 @@ export class SandboxManager {
       ...(deny ? { egress: true } : {}),
     };
     if (opts.recorded) await this.registry.put(record);
-    else this.#reservedNames.add(name);
     try {
       const plan: EndpointPlan =
         token && record.tokenHash
@@ -336,23 +352,40 @@ export class SandboxManager {
       }
       const imageId = vm ? undefined : await backend.imageId?.(image);
       const resolved = await this.#resolve(target, req, record, endpoint);
+      // A prepared sandbox starts now and waits at its gate until a run claims it.
+      if (!opts.recorded) await makeGate(endpoint.dir, owner);
+      const launch: SandboxLaunch = opts.recorded
+        ? resolved
+        : {
+            ...resolved,
+            command: gatedCommand(GUEST_MOUNT, resolved.command),
+            labels: { ...resolved.labels, [PREPARED_LABEL]: "1" },
+          };
       const containerId = await backend.create(
         vm
-          ? { ...resolved, vm }
+          ? { ...launch, vm }
           : deny
             ? {
-                ...resolved,
-                env: { ...resolved.env, ...PROXY_ENV },
-                netns: egressRelay(await this.egress.open(id), resolved.mounts, owner),
+                ...launch,
+                env: { ...launch.env, ...PROXY_ENV },
+                netns: egressRelay(await this.egress.open(id), launch.mounts, owner),
               }
-            : { ...resolved, netns: metadataGuard(resolved.mounts, this.#ownLabels()) },
+            : { ...launch, netns: metadataGuard(launch.mounts, this.#ownLabels()) },
       );
       record.containerId = containerId;
       if (opts.recorded) await this.registry.update(id, { containerId });
-      return { record, launch: JSON.stringify(resolved), imageId, endpoint };
+      else await backend.start(containerId);
+      const files = opts.recorded ? "" : await mountedFiles(resolved.mounts);
+      return { record, launch: JSON.stringify(resolved), imageId, files, endpoint };
     } catch (err) {
       if (opts.recorded) return this.#failed(id, err);
-      await this.#dropPrepared({ record, launch: "", imageId: undefined, endpoint: undefined });
+      await this.#dropPrepared({
+        record,
+        launch: "",
+        imageId: undefined,
+        files: "",
+        endpoint: undefined,
+      });
       throw err;
     }
   }
@@ -413,30 +446,33 @@ export class SandboxManager {
     const { record, endpoint } = made;
     const fits = await (async () => {
       if (record.runtime !== target.runtime || record.image !== target.image) return false;
+      // Its name was free when it was made; another sandbox may have taken it since.
+      if (this.registry.all().some((r) => r.name === record.name)) return false;
       const imageId = await target.backend.imageId?.(target.image);
       if (imageId === undefined || imageId !== made.imageId) return false;
       const info = record.containerId
         ? await target.backend.inspect(record.containerId)
         : undefined;
-      if (!info || info.running || info.exitCode !== undefined) return false;
+      if (!info?.running) return false;
       const now = await this.#resolve(target, req, record, endpoint);
-      return JSON.stringify(now) === made.launch;
-    })().catch(() => false);
+      if (JSON.stringify(now) !== made.launch) return false;
+      if ((await mountedFiles(now.mounts)) !== made.files) return false;
+      // Only a sandbox still waiting at its gate is taken.
+      return openGate(endpoint.dir);
+    })().catch(() => undefined);
     if (!fits) {
       void this.#dropPrepared(made);
       return undefined;
     }
-    this.#reservedNames.delete(record.name);
     const claimed = { ...record, createdAt: new Date().toISOString() };
     await this.registry.put(claimed);
     this.daemon.log.debug({ sandbox: record.id }, "prepared sandbox claimed");
-    return { ...made, record: claimed };
+    return { ...made, record: claimed, gate: fits };
   }
 
   /** Removes a prepared sandbox that was not claimed: its container, endpoint and state. */
   async #dropPrepared(made: Made): Promise<void> {
     const { record } = made;
-    this.#reservedNames.delete(record.name);
     if (this.registry.get(record.id)) return;
     await this.#endpoints
       .get(record.id)
@@ -485,7 +521,11 @@ export class SandboxManager {
       this.#sessions.set(id, session);
       session.attach(client);
       const watch = await this.#connectStreams(backend, id, containerId, req.tty, req.interactive);
-      await backend.start(containerId);
+      if (made.gate && endpoint) {
+        // Prepared: it runs already; the terminal gets its size before the command looks.
+        if (req.size && req.tty) await backend.resize(containerId, req.size).catch(() => undefined);
+        await releaseGate(endpoint.dir, made.gate);
+      } else await backend.start(containerId);
       watch();
       if (record.transport === "tcp" && endpoint)
         admitContainer(endpoint, await backend.inspect(containerId));
@@ -679,7 +719,7 @@ export class SandboxManager {
   async #adoptUnrecorded(): Promise<void> {
     for (const { runtime, sandboxes } of await this.#unrecorded()) {
       for (const c of sandboxes) {
-        if (!c.running) continue;
+        if (!c.running || (await this.#unclaimedPrepared(c))) continue;
         const record = recordFromLabels(c, runtime);
         if (!record || this.registry.get(record.id)) {
           this.daemon.log.warn(
@@ -862,10 +902,23 @@ export class SandboxManager {
     const unrecorded = (await this.#unrecorded()).filter(
       (u) => opts.runtime === undefined || u.runtime === opts.runtime,
     );
-    const removed = await removeOrphans(this.#backends, unrecorded, {
-      keepRunning: opts.keepRunning,
-      log: this.daemon.log,
-    });
+    const removed: string[] = [];
+    // A killed daemon's prepared sandboxes run (at their gate) but were never anybody's.
+    for (const { runtime, sandboxes } of unrecorded) {
+      for (const c of sandboxes) {
+        if (!c.running || !(await this.#unclaimedPrepared(c))) continue;
+        await this.backend(runtime)
+          .remove(c.handle)
+          .catch(() => undefined);
+        removed.push(c.name);
+      }
+    }
+    removed.push(
+      ...(await removeOrphans(this.#backends, unrecorded, {
+        keepRunning: opts.keepRunning,
+        log: this.daemon.log,
+      })),
+    );
     // Relays whose sandbox is gone (removed behind the daemon's back).
     const runtimes = new Set(["docker" as const, ...this.#backends.connected()]);
     for (const runtime of opts.runtime ? [opts.runtime] : runtimes) {
@@ -875,6 +928,21 @@ export class SandboxManager {
       removed.push(...(strays ?? []));
     }
     return removed;
+  }
+
+  /**
+   * A prepared sandbox no run claimed: its gate is still there, or its endpoint directory is
+   * gone (a claimed one's directory holds no gate).
+   */
+  async #unclaimedPrepared(c: SandboxInfo): Promise<boolean> {
+    const id = c.labels["wm.sandbox"];
+    if (c.labels[PREPARED_LABEL] === undefined || !id) return false;
+    const dir = path.join(this.daemon.paths.sandboxSocketDir, id);
+    const exists = await fs.stat(dir).then(
+      () => true,
+      () => false,
+    );
+    return !exists || (await waitsAtGate(dir));
   }
 
   async #unrecorded(): Promise<Unrecorded[]> {
@@ -893,7 +961,7 @@ export class SandboxManager {
 
   #uniqueName(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 48) || "sandbox";
-    const taken = new Set([...this.registry.all().map((r) => r.name), ...this.#reservedNames]);
+    const taken = new Set(this.registry.all().map((r) => r.name));
     if (!taken.has(clean)) return clean;
     for (let i = 2; ; i++) if (!taken.has(`${clean}-${i}`)) return `${clean}-${i}`;
   }
@@ -931,4 +999,14 @@ export class SandboxManager {
  */
 function admitContainer(endpoint: GuestEndpoint, info: SandboxInfo | undefined): void {
   endpoint.admitPeers(info?.address ? [info.address] : "any");
+}
+
+/** The regular files among `mounts`' sources, with their inodes (JSON). */
+async function mountedFiles(mounts: readonly MountSpec[]): Promise<string> {
+  const out: [string, number][] = [];
+  for (const m of mounts) {
+    const st = await fs.stat(m.source).catch(() => undefined);
+    if (st?.isFile()) out.push([m.source, st.ino]);
+  }
+  return JSON.stringify(out);
 }

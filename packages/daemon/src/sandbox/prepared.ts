@@ -1,8 +1,12 @@
+import { execFile } from "node:child_process";
+import { constants, promises as fs } from "node:fs";
+import path from "node:path";
+
 /**
  * The next sandbox of a worktree, made while nobody waits for it: when a sandbox's command ends,
- * the same run is prepared again (record, guest endpoint, mounts, container created and joined to
- * its network holder, not started), so the next `wm sandbox run` asking exactly the same only
- * starts and attaches it. See docs/decisions/0025.
+ * the same run is prepared again (record, guest endpoint, mounts, container created, joined to its
+ * network holder and started, waiting at a gate), so the next `wm sandbox run` asking exactly the
+ * same only attaches and opens the gate. See docs/decisions/0025.
  */
 
 /** What a run asked for; a prepared sandbox serves only a request equal to the one it was made for. */
@@ -106,4 +110,64 @@ export class PreparedSandboxes<T> {
     const made = await entry.made;
     if (made !== undefined) await this.drop(made).catch(() => undefined);
   }
+}
+
+/** On a prepared sandbox's container: it was made ahead and waits at its gate until claimed. */
+export const PREPARED_LABEL = "wm.prepared";
+
+/** The gate's FIFO, in the sandbox's endpoint directory (mounted at /run/wm). */
+export const GATE_FIFO = "go";
+
+/**
+ * A prepared sandbox's command: its container is started ahead and waits, as the sandbox's own
+ * user with nothing else running, until the daemon writes a line to the gate's FIFO; then the
+ * command runs in its place with the same process, environment and terminal.
+ */
+export function gatedCommand(guestMount: string, command: readonly string[]): string[] {
+  return [
+    "/bin/sh",
+    "-c",
+    `read -r _ < ${guestMount}/${GATE_FIFO} && exec "$@"`,
+    "wm-gate",
+    ...command,
+  ];
+}
+
+/** Makes the gate's FIFO, readable and writable by the sandbox's user only (mkfifo(1)). */
+export async function makeGate(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  const fifo = path.join(dir, GATE_FIFO);
+  await fs.rm(fifo, { force: true });
+  await new Promise<void>((resolve, reject) =>
+    execFile("mkfifo", ["-m", "600", fifo], (err) => (err ? reject(err) : resolve())),
+  );
+  await fs.chown(fifo, owner.uid, owner.gid);
+}
+
+/**
+ * Opens the gate for writing; undefined when nothing waits at it (the container stopped, or
+ * its gate already opened). Writing a line to it lets the command run.
+ */
+export async function openGate(dir: string): Promise<fs.FileHandle | undefined> {
+  return fs
+    .open(
+      path.join(dir, GATE_FIFO),
+      constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW,
+    )
+    .catch(() => undefined);
+}
+
+/** Lets the command run, and removes the FIFO (a claimed sandbox has none). */
+export async function releaseGate(dir: string, gate: fs.FileHandle): Promise<void> {
+  try {
+    await gate.write("go\n");
+  } finally {
+    await gate.close();
+  }
+  await fs.rm(path.join(dir, GATE_FIFO), { force: true });
+}
+
+/** Whether the sandbox with endpoint directory `dir` still waits at its gate (never claimed). */
+export async function waitsAtGate(dir: string): Promise<boolean> {
+  const st = await fs.lstat(path.join(dir, GATE_FIFO)).catch(() => undefined);
+  return st?.isFIFO() ?? false;
 }
