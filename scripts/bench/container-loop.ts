@@ -1,19 +1,11 @@
-import { spawn } from "node:child_process";
+import { runCommand } from "../../packages/testing/src/index.ts";
 import { type Summary, summarize } from "./stats.ts";
 
-/** Run a command to its end and return its stdout; a non-zero exit is an error. */
-export function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`)),
-    );
-  });
+/** Runs a command to its end and returns its stdout (stderr passes through); non-zero is an error. */
+export async function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const res = await runCommand(cmd, args, { env, stderr: "inherit" });
+  if (res.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${res.code}`);
+  return res.stdout;
 }
 
 /** Times measured inside a container, one per line, in nanoseconds. */

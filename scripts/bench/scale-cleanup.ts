@@ -2,12 +2,11 @@
 // container still labelled as the run's. The bench runs it in-process; when interrupted it runs
 // this file detached, so the clean-up finishes even if the bench is killed right after (tsx
 // kills a child that is slow to acknowledge a relayed signal).
-import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { WM_BIN } from "../../packages/testing/src/index.ts";
+import { runCommand, WM_BIN } from "../../packages/testing/src/index.ts";
 import { containersLabelled, removeContainers } from "./scale-engine.ts";
 import { alive } from "./scale-proc.ts";
 
@@ -33,48 +32,18 @@ export interface CleanupReport {
   daemonStopped: boolean;
 }
 
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function execute(
-  file: string,
-  args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<Exited> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: "pipe" });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end();
-  });
-}
-
 /** Removes what the run made; what is left is reported, not thrown. */
 export async function cleanUp(t: CleanupTarget): Promise<CleanupReport> {
   const t0 = performance.now();
-  const stop = await execute(process.execPath, [WM_BIN, "sandbox", "stop", "--all"], {
+  const stop = await runCommand(process.execPath, [WM_BIN, "sandbox", "stop", "--all"], {
     env: t.env,
     timeoutMs: 60_000 + t.sandboxes * 3000,
   }).catch(() => ({ code: -1 }));
   const stopAllMs = performance.now() - t0;
-  await execute(process.execPath, [WM_BIN, "daemon", "stop"], { env: t.env }).catch(
-    () => undefined,
-  );
+  await runCommand(process.execPath, [WM_BIN, "daemon", "stop"], {
+    env: t.env,
+    timeoutMs: 60_000,
+  }).catch(() => undefined);
   // It may still be finishing (writing a CPU profile, say); past 30 s it is killed.
   const pid = t.daemonPid;
   const gone = async (limitMs: number) => {

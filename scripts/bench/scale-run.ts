@@ -7,8 +7,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { WsRpc } from "../../packages/cli/src/client/ws-rpc.ts";
 import { GUEST_RATE_LIMIT } from "../../packages/daemon/src/guest/guest-app.ts";
 import { SANDBOX_EXIT_NOTIFICATION } from "../../packages/protocol/src/streams.ts";
-import { type TempHome, WM_BIN } from "../../packages/testing/src/index.ts";
-import { type CleanupReport, type CleanupTarget, cleanUp, execute } from "./scale-cleanup.ts";
+import { runCommand, type TempHome, WM_BIN } from "../../packages/testing/src/index.ts";
+import { type CleanupReport, type CleanupTarget, cleanUp } from "./scale-cleanup.ts";
 import {
   containersLabelled,
   inPool,
@@ -131,7 +131,11 @@ export class ScaleRun {
   }
 
   async #wm(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<string> {
-    const res = await execute(process.execPath, [WM_BIN, ...args], { env: this.env, ...opts });
+    const res = await runCommand(process.execPath, [WM_BIN, ...args], {
+      env: this.env,
+      cwd: opts.cwd,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+    });
     if (res.code !== 0) throw new Error(`wm ${args.join(" ")} exited ${res.code}: ${res.stderr}`);
     return res.stdout;
   }
@@ -204,8 +208,9 @@ export class ScaleRun {
     const n = o.worktrees.length;
     // A fresh daemon (one that built the image, say, holds what that left behind).
     await this.#wm(["daemon", "stop"]);
-    const started = await execute(process.execPath, [WM_BIN, "daemon", "start"], {
+    const started = await runCommand(process.execPath, [WM_BIN, "daemon", "start"], {
       env: { ...this.env, ...o.daemonEnv },
+      timeoutMs: 60_000,
     });
     if (started.code !== 0) throw new Error(`wm daemon start failed: ${started.stderr}`);
     const pid = await this.#daemonPid();

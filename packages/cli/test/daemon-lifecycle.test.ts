@@ -1,7 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeTempHome, runWm, startFakeDaemon, type TempHome } from "@wm/testing";
+import {
+  killDaemon,
+  makeTempHome,
+  runWm,
+  startFakeDaemon,
+  type TempHome,
+  waitForLogLine,
+} from "@wm/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 let home: TempHome;
@@ -30,6 +37,14 @@ async function daemonsOfHome(): Promise<number[]> {
     if (environ.split("\0").includes(`WM_RUNTIME_DIR=${home.runtimeDir}`)) pids.push(pid);
   }
   return pids;
+}
+
+/**
+ * The last line a daemon that shuts down writes, once its socket and registration are gone and
+ * just before it exits: the daemon is not this test's child, so its exit is no event here.
+ */
+function stoppedLine(pid: number) {
+  return waitForLogLine(home.logFile, (l) => l.msg === "daemon stopped" && l.pid === pid);
 }
 
 function alive(pid: number): boolean {
@@ -88,8 +103,7 @@ describe("daemon lifecycle through the CLI", () => {
   it("recovers from kill -9: the stale socket is cleaned and a new daemon serves", async () => {
     await runWm(["daemon", "start"], { env: home.env });
     const first = (await registration()).pid;
-    process.kill(first, "SIGKILL");
-    while (alive(first)) await sleep(10);
+    expect(await killDaemon(home)).toBe(first);
     expect((await fs.lstat(home.socketPath)).isSocket()).toBe(true);
     const res = await runWm(["daemon", "start", "--json"], { env: home.env });
     expect(res.code, res.stderr).toBe(0);
@@ -105,7 +119,7 @@ describe("daemon lifecycle through the CLI", () => {
     const res = await runWm(["daemon", "stop"], { env: home.env });
     expect(res.code).toBe(0);
     expect(res.stdout).toContain(`stopped (pid ${pid})`);
-    while (alive(pid)) await sleep(10);
+    await stoppedLine(pid);
     await expect(fs.lstat(home.socketPath)).rejects.toThrow(/ENOENT/);
     await expect(fs.lstat(home.registrationFile)).rejects.toThrow(/ENOENT/);
     const again = await runWm(["daemon", "stop"], { env: home.env });
@@ -124,9 +138,7 @@ describe("daemon lifecycle through the CLI", () => {
     await runWm(["daemon", "start"], { env });
     const pid = (await registration()).pid;
     expect(alive(pid)).toBe(true);
-    const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await sleep(50);
-    expect(alive(pid)).toBe(false);
+    await stoppedLine(pid);
     await expect(fs.lstat(home.registrationFile)).rejects.toThrow(/ENOENT/);
     expect(await fs.readFile(home.logFile, "utf8")).toContain("idle timeout");
   });

@@ -1,13 +1,13 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
+  killDaemon,
   type ListedSandbox,
   makeSandboxHome,
-  processAlive,
+  runCommand,
   runWm,
   type SandboxHome,
   startSandboxClient,
@@ -129,23 +129,19 @@ describe("the TCP guest endpoint", () => {
     await new Promise<void>((resolve) => other.listen(0, epA.host, resolve));
     // Asynchronous: the control's listener is served by this process.
     const curl = (port: number) =>
-      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(
-          "docker",
-          ["run", "--rm", "--entrypoint", "curl", "wm-sandbox:demo", "-sS", "-m", "20"]
-            .concat(["-H", `authorization: Bearer ${epA.token}`, "-d", "{}"])
-            .concat([`http://${epA.host}:${port}/rpc`]),
-          (err, stdout, stderr) =>
-            resolve({ status: err ? Number(err.code) || 1 : 0, stdout, stderr }),
-        ),
+      runCommand(
+        "docker",
+        ["run", "--rm", "--entrypoint", "curl", "wm-sandbox:demo", "-sS", "-m", "20"]
+          .concat(["-H", `authorization: Bearer ${epA.token}`, "-d", "{}"])
+          .concat([`http://${epA.host}:${port}/rpc`]),
       );
     try {
       const control = await curl((other.address() as AddressInfo).port);
-      expect(control.status, control.stderr).toBe(0);
+      expect(control.code, control.stderr).toBe(0);
       expect(control.stdout).toBe("reached");
       const logBefore = (await fs.readFile(home.logFile, "utf8")).length;
       const attack = await curl(epA.port);
-      expect(attack.status).not.toBe(0);
+      expect(attack.code).not.toBe(0);
       expect(attack.stderr).toMatch(/Empty reply|reset|Recv failure/i);
       const logged = (await fs.readFile(home.logFile, "utf8")).slice(logBefore);
       expect(logged).not.toContain(a.id);
@@ -189,9 +185,7 @@ describe("the TCP guest endpoint", () => {
   });
 
   it("a TCP sandbox whose record was lost is rebuilt from its labels; its shim keeps working", async () => {
-    const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
-    process.kill(pid, "SIGKILL");
-    while (processAlive(pid)) await sleep(20);
+    expect(await killDaemon(home)).toBeDefined();
     await fs.rm(path.join(home.stateDir, "sandboxes", `${a.id}.json`));
     const again = await waitForRunningSandbox(home.env, (s) => s.id === a.id);
     expect(again.containerId).toBe(a.containerId);

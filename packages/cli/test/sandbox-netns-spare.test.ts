@@ -1,10 +1,12 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  killDaemon,
   makeSandboxHome,
+  runCommand,
   runWm,
   type SandboxHome,
   startSandboxClient,
+  waitForLogLine,
   waitForRunningSandbox,
 } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,21 +16,13 @@ const PODMAN = process.env.WM_PODMAN_SOCKET ?? "/run/podman/podman.sock";
 const HELPER_OF = "wm.netns.helper-of";
 const HELPER = "wm.netns.helper";
 
-function run(file: string, args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(file, args, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) || 1 : 0, stdout, stderr }),
-    );
-  });
-}
-
 // Under `network.policy: allow` a sandbox joins the network namespace of a holder that routes
 // cloud metadata nowhere; the daemon starts the next holder before it is asked for one.
 describe.each(["docker", "podman"] as const)("the network holder made ahead (%s)", (runtime) => {
   let bench: SandboxHome;
   let wt: string;
   const engine = runtime === "podman" ? ["-H", `unix://${PODMAN}`] : [];
-  const docker = (...args: string[]) => run("docker", [...engine, ...args]);
+  const docker = (...args: string[]) => runCommand("docker", [...engine, ...args]);
   const homeId = () => createHash("sha256").update(bench.home.stateDir).digest("hex").slice(0, 12);
 
   /** Containers of this bench's daemon with their labels. */
@@ -73,6 +67,9 @@ describe.each(["docker", "podman"] as const)("the network holder made ahead (%s)
     bench = await makeSandboxHome({
       branches: ["ahead"],
       config: `agent: demo\nsandbox:\n  container:\n    runtime: ${runtime}\n`,
+      // The holders are what this follows: a sandbox prepared for the worktree's next run
+      // would take the spare as soon as a run ends (sandbox-prepared.test.ts covers that).
+      env: { WM_SANDBOX_PREPARE: "0" },
     });
     wt = bench.repo.worktrees.ahead as string;
   }, 320_000);
@@ -146,8 +143,7 @@ describe.each(["docker", "podman"] as const)("the network holder made ahead (%s)
 
   it("a spare left by a killed daemon is swept by the next; a stopped daemon removes its own", async () => {
     const spare = await oneSpare();
-    const status = await runWm(["daemon", "status", "--json"], { env: bench.home.env });
-    process.kill(JSON.parse(status.stdout).pid as number, "SIGKILL");
+    expect(await killDaemon(bench.home)).toBeDefined();
     // The next daemon sweeps Docker at start, and every engine it has used at prune.
     expect((await runWm(["sandbox", "list"], { env: bench.home.env })).code).toBe(0);
     if (runtime === "docker") expect((await ours()).map((c) => c.id)).not.toContain(spare);
@@ -156,8 +152,11 @@ describe.each(["docker", "podman"] as const)("the network holder made ahead (%s)
     expect((await ours()).map((c) => c.id)).not.toContain(spare);
 
     await oneSpare();
+    const status = await runWm(["daemon", "status", "--json"], { env: bench.home.env });
+    const pid = JSON.parse(status.stdout).pid as number;
     expect((await runWm(["daemon", "stop"], { env: bench.home.env })).code).toBe(0);
-    // The socket closes first; the stopping daemon then removes its spare.
-    await eventually(async () => (await ours()).length === 0, "the spare removed", 30_000);
+    // The socket closes first; the stopping daemon then removes its spare, and says it stopped.
+    await waitForLogLine(bench.home.logFile, (l) => l.msg === "daemon stopped" && l.pid === pid);
+    expect(await ours()).toEqual([]);
   });
 });

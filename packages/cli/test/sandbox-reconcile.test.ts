@@ -2,10 +2,9 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
+  killDaemon,
   makeSandboxHome,
-  processAlive,
   runWm,
   type SandboxHome,
   startSandboxClient,
@@ -54,9 +53,7 @@ describe("reconciling with the engine", () => {
       "a symlink (never followed, even to a valid record)": () => fs.symlink(elsewhere, recordFile),
     };
     for (const [damage, apply] of Object.entries(damages)) {
-      const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
-      process.kill(pid, "SIGKILL");
-      while (processAlive(pid)) await sleep(20);
+      expect(await killDaemon(home), damage).toBeDefined();
       await fs.rm(recordFile);
       await apply();
       const again = await waitForRunningSandbox(home.env, (s) => s.id === first.id);
@@ -84,10 +81,8 @@ describe("reconciling with the engine", () => {
       `while [ ! -e ${go} ]; do sleep 0.1; done; exit 9`,
     );
     const { containerId } = await waitForRunningSandbox(home.env);
-    const pid = JSON.parse(await fs.readFile(home.registrationFile, "utf8")).pid as number;
     client.child.kill("SIGKILL");
-    process.kill(pid, "SIGKILL");
-    while (processAlive(pid)) await sleep(20);
+    expect(await killDaemon(home)).toBeDefined();
     await fs.writeFile(go, "");
     execFileSync("docker", ["wait", containerId]);
     expect(containerExists(containerId)).toBe(true);

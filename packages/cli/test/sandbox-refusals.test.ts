@@ -24,20 +24,26 @@ async function sandboxConfig(lines: readonly string[]): Promise<void> {
   await fs.writeFile(configFile, sandboxedScriptConfig("sleep 60", lines));
 }
 
+/** On a network holder: the sandbox it serves, "" for one started ahead for the next sandbox. */
+const HELPER_OF = "wm.netns.helper-of";
+
 /**
  * Containers of this bench's daemon (labelled with its home), running or not, but for the
- * network holder it keeps started for its next sandbox (`wm-netns-…`).
+ * network holders it keeps started for its next sandboxes.
  */
 function containers(): string[] {
   const homeId = createHash("sha256").update(wb.home.stateDir).digest("hex").slice(0, 12);
-  return execFileSync(
-    "docker",
-    ["ps", "-a", "--filter", `label=wm.home=${homeId}`, "--format", "{{.ID}} {{.Names}}"],
-    { encoding: "utf8" },
-  )
-    .split("\n")
-    .filter((line) => line && !line.split(" ")[1]?.startsWith("wm-netns-"))
-    .map((line) => line.split(" ")[0] as string);
+  const ids = (...labels: string[]) =>
+    execFileSync(
+      "docker",
+      ["ps", "-aq", ...[`wm.home=${homeId}`, ...labels].flatMap((l) => ["--filter", `label=${l}`])],
+      { encoding: "utf8" },
+    )
+      .split("\n")
+      .filter(Boolean);
+  const all = ids();
+  const spares = new Set(ids(`${HELPER_OF}=`));
+  return all.filter((id) => !spares.has(id));
 }
 
 const worktreeOf = (handle: string) => path.join(path.dirname(wb.repo), "proj__worktrees", handle);

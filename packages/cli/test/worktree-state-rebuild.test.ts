@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { WorktreeSummary } from "@wm/protocol";
-import { processAlive } from "@wm/testing";
+import { killDaemon } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeWorkbench, type Workbench } from "./worktree-fixture.ts";
 
@@ -31,14 +30,6 @@ afterAll(async () => {
   await bench?.cleanup();
 });
 
-async function killDaemon(): Promise<void> {
-  const registration = await fs.readFile(bench.home.registrationFile, "utf8").catch(() => "{}");
-  const pid = JSON.parse(registration).pid as number | undefined;
-  if (pid === undefined || !processAlive(pid)) return;
-  process.kill(pid, "SIGKILL");
-  while (processAlive(pid)) await sleep(20);
-}
-
 async function asides(): Promise<string[]> {
   const names = await fs.readdir(bench.home.stateDir);
   return names
@@ -48,7 +39,7 @@ async function asides(): Promise<string[]> {
 
 /** Stops the daemon, damages the state file with `damage`, and lists with a fresh daemon. */
 async function listAfter(damage: () => Promise<void>): Promise<WorktreeSummary[]> {
-  await killDaemon();
+  await killDaemon(bench.home);
   for (const old of await asides()) await fs.rm(old);
   await fs.rm(stateFile, { force: true });
   await damage();

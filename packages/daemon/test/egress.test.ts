@@ -1,17 +1,19 @@
-import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import http from "node:http";
 import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { isDeepStrictEqual } from "node:util";
 import {
+  killDaemon,
+  logLength,
   makeSandboxHome,
-  processAlive,
+  runCommand,
   runWm,
   type SandboxClient,
   type SandboxHome,
   startSandboxClient,
+  waitForLogLine,
   waitForRunningSandbox,
 } from "@wm/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,28 +36,12 @@ afterAll(async () => {
   await fs.rm(worldDir, { recursive: true, force: true });
 });
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a program without blocking this process: the test DNS server answers from its event
- * loop, so nothing here may wait synchronously on a lookup it serves.
- */
-function run(file: string, args: readonly string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(file, args, { encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = (err as { code?: unknown } | null)?.code;
-      resolve({ status: err ? (typeof code === "number" ? code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+// Programs run with runCommand, never synchronously: the test DNS server answers from this
+// process's event loop, so nothing here may block on a lookup it serves.
 
 /** The same command without wm: a plain container on the servers' own network. */
-function direct(script: string): Promise<Ran> {
-  return run("docker", [
+function direct(script: string) {
+  return runCommand("docker", [
     "run",
     "--rm",
     "--network",
@@ -94,7 +80,12 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
   let configFile: string;
   const engine = runtime === "podman" ? ["-H", `unix://${PODMAN}`] : [];
 
-  const config = (extra: { domains?: string[]; privateIps?: string[] } = {}) =>
+  type Extra = { domains?: string[]; privateIps?: string[] };
+  const lists = (extra: Extra) => ({
+    domains: ["allowed.test", "allowed.test:80", "other.test:8443", ...(extra.domains ?? [])],
+    privateIps: [world.subnet, ...(extra.privateIps ?? [])],
+  });
+  const config = (extra: Extra = {}) =>
     [
       "agent: demo",
       "sandbox:",
@@ -102,21 +93,37 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
       `    runtime: ${runtime}`,
       "  network:",
       "    policy: deny",
-      `    allowed_domains: ${JSON.stringify(["allowed.test", "allowed.test:80", "other.test:8443", ...(extra.domains ?? [])])}`,
-      `    allow_private_ips: ${JSON.stringify([world.subnet, ...(extra.privateIps ?? [])])}`,
+      `    allowed_domains: ${JSON.stringify(lists(extra).domains)}`,
+      `    allow_private_ips: ${JSON.stringify(lists(extra).privateIps)}`,
       "",
     ].join("\n");
 
   /** A command inside the running sandbox (its network and environment), as its user. */
   const box = (script: string) =>
-    run("docker", [...engine, "exec", "-u", "1000:1000", cid, "sh", "-c", script]);
+    runCommand("docker", [...engine, "exec", "-u", "1000:1000", cid, "sh", "-c", script]);
   const ca = () => path.join(wt, "ca.pem");
 
-  /** Rewrites the global file, then waits until the sandbox sees the change. */
-  async function reconfigure(text: string, until: () => Promise<boolean>): Promise<void> {
-    await fs.writeFile(configFile, text);
-    // The daemon re-reads the file when its directory changes: wait for the effect itself.
-    while (!(await until())) await sleep(100);
+  /**
+   * Rewrites the global file with `extra` on its lists, then waits for the daemon's log to show
+   * exactly those lists put in force (it re-reads the file when its directory changes; an
+   * editor's partial writes may show first): the sandbox's next connection and lookup use them.
+   */
+  async function reconfigure(extra: Extra = {}): Promise<void> {
+    const log = bench.home.logFile;
+    const after = await logLength(log);
+    await fs.writeFile(configFile, config(extra));
+    const want = lists(extra);
+    await waitForLogLine(
+      log,
+      (line) =>
+        line.msg === "egress policy loaded" &&
+        isDeepStrictEqual(
+          (line.allowed_domains as { host: string }[]).map((d) => d.host),
+          want.domains,
+        ) &&
+        isDeepStrictEqual(line.allow_private_ips, want.privateIps),
+      { after },
+    );
   }
 
   beforeAll(async () => {
@@ -170,16 +177,12 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
 
   it("a name resolving to an address no policy names is refused, and allowed once allow_private_ips names it", async () => {
     expect(await connectStatus("https://inner.test/")).toBe("403");
-    await reconfigure(
-      config({ domains: ["inner.test"], privateIps: [world.innerSubnet] }),
-      async () =>
-        (await box(`curl -sS --cacert ${ca()} https://inner.test/`)).stdout ===
-        "hello https inner.test\n",
+    await reconfigure({ domains: ["inner.test"], privateIps: [world.innerSubnet] });
+    expect((await box(`curl -sS --cacert ${ca()} https://inner.test/`)).stdout).toBe(
+      "hello https inner.test\n",
     );
-    await reconfigure(
-      config({ domains: ["inner.test"] }),
-      async () => (await connectStatus("https://inner.test/")) === "403",
-    );
+    await reconfigure({ domains: ["inner.test"] });
+    expect(await connectStatus("https://inner.test/")).toBe("403");
   });
 
   it("a port other than the listed one is refused; the listed port works", async () => {
@@ -199,7 +202,7 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
 
   it("a tool that ignores the proxy variables has no route; without wm the same connect works", async () => {
     const r = await box(`curl -sS --noproxy '*' --connect-timeout 10 http://${world.serverIp}/`);
-    expect(r.status).not.toBe(0);
+    expect(r.code).not.toBe(0);
     expect(r.stdout).toBe("");
     expect((await direct(`curl -sS http://${world.serverIp}/`)).stdout).toContain("hello http");
   });
@@ -207,13 +210,16 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
   it("DNS answers listed names only: an unlisted name is NXDOMAIN and never leaves the machine", async () => {
     expect((await box("getent hosts allowed.test")).stdout).toContain(world.serverIp);
     const seen = world.dnsSeen.length;
-    expect((await box("getent hosts denied.test")).status).not.toBe(0);
+    expect((await box("getent hosts denied.test")).code).not.toBe(0);
     expect((await box(dnsQuery("127.0.0.1", 53, "denied.test", 1))).stdout).toBe(
       "rcode=3 answers=0\n",
     );
     expect(world.dnsSeen.slice(seen).filter((q) => q.includes("denied.test"))).toEqual([]);
     // Control: the name server itself knows the name.
-    const asked = await run("sh", ["-c", dnsQuery("127.0.0.1", world.dnsPort, "denied.test", 1)]);
+    const asked = await runCommand("sh", [
+      "-c",
+      dnsQuery("127.0.0.1", world.dnsPort, "denied.test", 1),
+    ]);
     expect(asked.stdout).toBe("rcode=0 answers=1\n");
   });
 
@@ -224,7 +230,10 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
     expect((await box(dnsQuery("127.0.0.1", 53, "exfil-data.other.test", 16))).stdout).toBe(
       "rcode=3 answers=0\n",
     );
-    const asked = await run("sh", ["-c", dnsQuery("127.0.0.1", world.dnsPort, "allowed.test", 16)]);
+    const asked = await runCommand("sh", [
+      "-c",
+      dnsQuery("127.0.0.1", world.dnsPort, "allowed.test", 16),
+    ]);
     expect(asked.stdout).toBe("rcode=0 answers=1\n");
   });
 
@@ -248,20 +257,17 @@ describe.each(RUNTIMES)("sandbox.network.policy: deny (%s)", (runtime) => {
   });
 
   it("a name added to allowed_domains applies to the running sandbox at once", async () => {
-    await reconfigure(
-      config({ domains: ["denied.test"] }),
-      async () =>
-        (await box(`curl -sS --cacert ${ca()} https://denied.test/`)).stdout ===
-        "hello https denied.test\n",
+    await reconfigure({ domains: ["denied.test"] });
+    expect((await box(`curl -sS --cacert ${ca()} https://denied.test/`)).stdout).toBe(
+      "hello https denied.test\n",
     );
     expect((await box("getent hosts denied.test")).stdout).toContain(world.serverIp);
-    await reconfigure(config(), async () => (await box("getent hosts denied.test")).status !== 0);
+    await reconfigure();
+    expect((await box("getent hosts denied.test")).code).not.toBe(0);
   });
 
   it("after a daemon kill -9 the next daemon takes the sandbox back, and its egress works again", async () => {
-    const pid = JSON.parse(await fs.readFile(bench.home.registrationFile, "utf8")).pid as number;
-    process.kill(pid, "SIGKILL");
-    while (processAlive(pid)) await sleep(20);
+    expect(await killDaemon(bench.home)).toBeDefined();
     // The sandbox's client starts the next daemon (it re-attaches), which adopts the sandbox.
     const again = await waitForRunningSandbox(bench.home.env, (s) => s.name === name, 60_000);
     expect(again.containerId).toBe(cid);
@@ -283,10 +289,10 @@ describe.each(RUNTIMES)("sandbox.network.policy: allow (%s)", (runtime) => {
   let hostPort: number;
   const engine = runtime === "podman" ? ["-H", `unix://${PODMAN}`] : [];
   const box = (script: string) =>
-    run("docker", [...engine, "exec", "-u", "1000:1000", cid, "sh", "-c", script]);
+    runCommand("docker", [...engine, "exec", "-u", "1000:1000", cid, "sh", "-c", script]);
   /** Without wm's network holder: a container on the engine's default network, `ip` at hand. */
   const plain = (script: string, network: string[] = []) =>
-    run("docker", [
+    runCommand("docker", [
       ...engine,
       "run",
       "--rm",
@@ -309,7 +315,7 @@ describe.each(RUNTIMES)("sandbox.network.policy: allow (%s)", (runtime) => {
     const wt = bench.repo.worktrees.open as string;
     client = startSandboxClient(bench.home.env, wt, "exec sleep 600");
     cid = (await waitForRunningSandbox(bench.home.env, () => true, 60_000)).containerId;
-    const inspected = await run("docker", [
+    const inspected = await runCommand("docker", [
       ...engine,
       "inspect",
       "-f",
@@ -330,7 +336,7 @@ describe.each(RUNTIMES)("sandbox.network.policy: allow (%s)", (runtime) => {
 
   it("the cloud metadata address has no route from the sandbox; a plain container routes it out", async () => {
     const guarded = await box("/opt/wm/bin/ip route get 169.254.169.254");
-    expect(guarded.status).not.toBe(0);
+    expect(guarded.code).not.toBe(0);
     expect(guarded.stdout).not.toContain(" via ");
     expect((await box("/opt/wm/bin/ip route show")).stdout).toContain("blackhole 169.254.0.0/16");
     const open = await plain("/opt/wm/bin/ip route get 169.254.169.254");
@@ -339,7 +345,7 @@ describe.each(RUNTIMES)("sandbox.network.policy: allow (%s)", (runtime) => {
 
   it("the agent cannot take the route away (no NET_ADMIN); a container that has it can", async () => {
     const del = await box("/opt/wm/bin/ip route del blackhole 169.254.0.0/16");
-    expect(del.status).not.toBe(0);
+    expect(del.code).not.toBe(0);
     expect(del.stderr).toMatch(/not permitted/i);
     expect((await box("/opt/wm/bin/ip route show")).stdout).toContain("blackhole 169.254.0.0/16");
     const withCap = await plain(
@@ -355,7 +361,7 @@ describe.each(RUNTIMES)("sandbox.network.policy: allow (%s)", (runtime) => {
     for (const host of ["127.0.0.1", gateway as string]) {
       const r = await box(`curl -sS --connect-timeout 5 http://${host}:${hostPort}/`);
       expect(r.stdout).toBe("");
-      expect(r.status).not.toBe(0);
+      expect(r.code).not.toBe(0);
     }
     const onHost = await plain(`curl -sS http://127.0.0.1:${hostPort}/`, ["--network", "host"]);
     expect(onHost.stdout).toBe("host loopback service\n");

@@ -1,6 +1,13 @@
 import { promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeTempHome, rawRequest, rpcBody, runWm, type TempHome } from "@wm/testing";
+import {
+  makeTempHome,
+  rawRequest,
+  rpcBody,
+  runWm,
+  type TempHome,
+  waitForLogLine,
+} from "@wm/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 
@@ -11,15 +18,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await home.cleanup();
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("SIGTERM", () => {
   it("finishes in-flight calls, tells subscribers, closes WebSockets with 1001 and cleans up", async () => {
@@ -49,10 +47,9 @@ describe("SIGTERM", () => {
       type: "stopping",
       data: { reason: "received SIGTERM" },
     });
-    while (alive(pid)) await sleep(10);
+    // Its last line, written once socket and registration are gone, just before it exits.
+    await waitForLogLine(home.logFile, (l) => l.msg === "daemon stopped" && l.pid === pid);
     await expect(fs.lstat(home.socketPath)).rejects.toThrow(/ENOENT/);
     await expect(fs.lstat(home.registrationFile)).rejects.toThrow(/ENOENT/);
-    const log = await fs.readFile(home.logFile, "utf8");
-    expect(log).toContain("daemon stopped");
   });
 });

@@ -49,12 +49,3 @@ export async function makeSandboxHome(opts: {
     },
   };
 }
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,42 +1,19 @@
 // The Dev Containers CLI as a peer: installed at run time into a cache of the bench's own (never
 // a dependency of this repository), driven against a workspace that names a local image.
-import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { runCommand } from "../../../packages/testing/src/index.ts";
 
 export const DEVCONTAINER_CLI = "@devcontainers/cli";
 /** Pinned so runs compare like with like; raise it deliberately. */
 export const DEVCONTAINER_CLI_VERSION = "0.89.0";
 
-export interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end, keeping both outputs; never throws for an exit code. */
-export function capture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Captured> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
 const tail = (text: string) => text.trim().split("\n").slice(-8).join("\n");
 
 /** `docker image inspect`, so no command here ever makes the engine look for an image elsewhere. */
 export async function requireLocalImage(image: string, hint: string): Promise<void> {
-  const res = await capture("docker", ["image", "inspect", "--format", "{{.Id}}", image]);
+  const res = await runCommand("docker", ["image", "inspect", "--format", "{{.Id}}", image]);
   if (res.code !== 0)
     throw new Error(
       `peers: image ${image} is not in the local Docker engine (docker image inspect: ${tail(res.stderr)}); ${hint}. The bench never pulls an image.`,
@@ -62,7 +39,7 @@ export async function installDevcontainerCli(dir = peersDir()): Promise<string> 
     process.stderr.write(`peers: installing ${spec} into ${dir}\n`);
     await fs.mkdir(dir, { recursive: true });
     const npmArgs = ["install", "--prefix", dir, "--no-save", "--no-package-lock", "--no-audit"];
-    const res = await capture("npm", [...npmArgs, "--no-fund", "--ignore-scripts", spec]);
+    const res = await runCommand("npm", [...npmArgs, "--no-fund", "--ignore-scripts", spec]);
     if (res.code !== 0 || (await installed()) !== DEVCONTAINER_CLI_VERSION)
       throw new Error(
         `peers: could not install ${spec} into ${dir} (npm exited ${res.code}):\n${tail(res.stderr)}\nThe peers suite needs the npm registry once, or that version already in ${dir}.`,
@@ -109,9 +86,8 @@ export class DevcontainerWorkspace {
   }
 
   private async run(args: string[]): Promise<string> {
-    const res = await capture(process.execPath, [this.cli, ...args], {
-      ...this.env,
-      TMPDIR: this.tmp,
+    const res = await runCommand(process.execPath, [this.cli, ...args], {
+      env: { ...this.env, TMPDIR: this.tmp },
     });
     if (res.code !== 0)
       throw new Error(`peers: devcontainer ${args[0]} exited ${res.code}:\n${tail(res.stderr)}`);
@@ -141,10 +117,10 @@ export class DevcontainerWorkspace {
   }
 
   async removeContainers(): Promise<void> {
-    const ps = await capture("docker", ["ps", "-aq", "--filter", this.labelFilter]);
+    const ps = await runCommand("docker", ["ps", "-aq", "--filter", this.labelFilter]);
     const ids = ps.stdout.split("\n").filter(Boolean);
     if (ids.length === 0) return;
-    const rm = await capture("docker", ["rm", "-f", ...ids]);
+    const rm = await runCommand("docker", ["rm", "-f", ...ids]);
     if (rm.code !== 0) throw new Error(`peers: docker rm -f ${ids.join(" ")}: ${tail(rm.stderr)}`);
   }
 }

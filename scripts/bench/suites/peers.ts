@@ -3,10 +3,14 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs, rmSync } from "node:fs";
 import path from "node:path";
-import { makeRepo, type TempHome, WM_BIN } from "../../../packages/testing/src/index.ts";
+import {
+  makeRepo,
+  runCommand,
+  type TempHome,
+  WM_BIN,
+} from "../../../packages/testing/src/index.ts";
 import { run } from "../container-loop.ts";
 import {
-  capture,
   DEVCONTAINER_CLI,
   DEVCONTAINER_CLI_VERSION,
   DevcontainerWorkspace,
@@ -89,11 +93,8 @@ export const peersSuite: BenchSuite = {
     await fs.writeFile(path.join(home.configDir, "config.yaml"), "agent: demo\n");
     const repo = await makeRepo(path.join(home.root, "src"), ["bench"]);
     const wt = repo.worktrees.bench as string;
-    const build = await capture(
-      process.execPath,
-      [WM_BIN, "sandbox", "build", "--agent", "demo"],
-      home.env,
-    );
+    const wmArgs = [WM_BIN, "sandbox", "build", "--agent", "demo"];
+    const build = await runCommand(process.execPath, wmArgs, { env: home.env });
     if (build.code !== 0)
       throw new Error(
         `peers: wm sandbox build --agent demo exited ${build.code}:\n${build.stderr.trim().split("\n").slice(-20).join("\n")}`,

@@ -1,29 +1,22 @@
 // The daemon under abuse: 20 live sandboxes streaming status while the daemon is killed at
 // random instants, then one sandbox flooding its guest socket while another measures its
 // status round trip. Prints what survived and the latency ratio against a quiet run.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type ListedSandbox,
   makeRepo,
+  runCommand,
   startSandboxClient,
   WM_BIN,
 } from "../../../packages/testing/src/index.ts";
 import { summarize } from "../stats.ts";
 import type { BenchRow, BenchSuite } from "../types.ts";
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(file, args, { env, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) || 1 : 0, stdout, stderr }),
-    );
-  });
-}
-
 const wm = (args: string[], env: NodeJS.ProcessEnv) =>
-  run(process.execPath, [WM_BIN, ...args], env);
+  runCommand(process.execPath, [WM_BIN, ...args], { env });
 
 async function listed(env: NodeJS.ProcessEnv): Promise<ListedSandbox[] | undefined> {
   const res = await wm(["sandbox", "list", "--json"], env);
@@ -76,7 +69,7 @@ for my $i (1..${n}) {
 }`;
 
 async function probe(containerId: string, n: number, env: NodeJS.ProcessEnv) {
-  const res = await run("docker", ["exec", containerId, "perl", "-e", PROBE(n)], env);
+  const res = await runCommand("docker", ["exec", containerId, "perl", "-e", PROBE(n)], { env });
   const lines = res.stdout.trim().split("\n");
   const ok = lines.filter((l) => l !== "fail").map(Number);
   return { summary: summarize(ok), failed: lines.length - ok.length };
@@ -140,7 +133,9 @@ export const resilienceSuite: BenchSuite = {
     await sleep(2000);
     const loud = await probe(victim.containerId, m, env);
     flood.kill("SIGKILL");
-    await run("docker", ["exec", attacker.containerId, "pkill", "-f", "IO::Socket"], env);
+    await runCommand("docker", ["exec", attacker.containerId, "pkill", "-f", "IO::Socket"], {
+      env,
+    });
 
     await Promise.all(clients.map((c) => fs.writeFile(path.join(c.wt, ".bench-stop"), "")));
     const codes = await Promise.all(clients.map((c) => c.client.closed));
@@ -148,10 +143,10 @@ export const resilienceSuite: BenchSuite = {
       (c, i) => codes[i] === 7 && c.client.stdout().includes("calls="),
     );
     const recordsLeft = (await listed(env))?.length ?? -1;
-    const containers = await run(
+    const containers = await runCommand(
       "docker",
       ["ps", "-a", "--filter", "label=wm.name", "--format", '{{.Label "wm.name"}}'],
-      env,
+      { env },
     );
     const orphans = containers.stdout.split("\n").filter((n) => n.startsWith("resilience-")).length;
 

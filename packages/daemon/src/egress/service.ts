@@ -82,7 +82,10 @@ export class EgressService {
     });
   }
 
-  /** Re-reads the global file; a file that does not load keeps the last good policy. */
+  /**
+   * Re-reads the global file; a file that does not load keeps the last good policy. Each
+   * policy put in force is logged with both lists (`egress policy loaded`).
+   */
   refresh(): Promise<void> {
     this.#refreshing ??= this.options
       .readPolicy()
@@ -90,6 +93,13 @@ export class EgressService {
         (policy) => {
           this.#rules = parseDomainRules(policy.allowed_domains);
           this.#policy = policy;
+          this.options.log.info(
+            {
+              allowed_domains: policy.allowed_domains,
+              allow_private_ips: policy.allow_private_ips ?? [],
+            },
+            "egress policy loaded",
+          );
         },
         (err: Error) =>
           this.options.log.warn(
