@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
 /** One container event as the engine's `events` stream reports it. */
@@ -21,43 +21,35 @@ export interface EngineEvents {
 /**
  * Follows the container events of `runtime` carrying `label` (`key=value`), from the moment this
  * is called: `--since` replays any that happened while the stream was being opened, so nothing
- * between this call and the first line is missed. Podman's are read through its Docker-compatible
+ * between this call and the first line is missed; a stream that ends is followed on from the
+ * last event seen. Podman's are read through its Docker-compatible
  * API (the daemon's view), as its own `events` command depends on how events are logged.
  */
 export function watchEngineEvents(runtime: "docker" | "podman", label: string): EngineEvents {
-  const since = String(Math.floor(Date.now() / 1000) - 1);
   const host =
     runtime === "podman"
       ? ["-H", `unix://${process.env.WM_PODMAN_SOCKET || "/run/podman/podman.sock"}`]
       : [];
-  const child = spawn(
-    "docker",
-    [
-      ...host,
-      "events",
-      "--since",
-      since,
-      "--filter",
-      "type=container",
-      "--filter",
-      `label=${label}`,
-      "--format",
-      "{{json .}}",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
   const events: EngineEvent[] = [];
-  const waiters: { matches: (e: EngineEvent) => boolean; resolve(e: EngineEvent): void }[] = [];
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const ended = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  createInterface({ input: child.stdout }).on("line", (line) => {
+  const keys = new Set<string>();
+  const waiters: {
+    matches: (e: EngineEvent) => boolean;
+    resolve(e: EngineEvent): void;
+    reject(err: Error): void;
+    what: string;
+  }[] = [];
+  let since = Math.floor(Date.now() / 1000) - 1;
+  let closed = false;
+  let restarts = 0;
+  let child: ChildProcess;
+
+  const onLine = (line: string) => {
     const raw = JSON.parse(line) as {
       Action?: string;
       status?: string;
       id?: string;
+      time?: number;
+      timeNano?: number;
       Actor?: { ID?: string; Attributes?: Record<string, string> };
     };
     const action = raw.Action ?? raw.status ?? "";
@@ -67,27 +59,63 @@ export function watchEngineEvents(runtime: "docker" | "podman", label: string): 
       id: raw.Actor?.ID ?? raw.id ?? "",
       attributes: raw.Actor?.Attributes ?? {},
     };
+    // A restarted stream replays from the last second seen: each event counts once.
+    const key = `${raw.timeNano ?? raw.time}|${event.id}|${event.action}`;
+    if (keys.has(key)) return;
+    keys.add(key);
+    if (raw.time !== undefined) since = raw.time;
     events.push(event);
     for (const w of [...waiters]) {
       if (!w.matches(event)) continue;
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(event);
     }
-  });
+  };
+
+  const follow = () => {
+    let stderr = "";
+    child = spawn(
+      "docker",
+      [
+        ...host,
+        "events",
+        "--since",
+        String(since),
+        "--filter",
+        "type=container",
+        "--filter",
+        `label=${label}`,
+        "--format",
+        "{{json .}}",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", onLine);
+    child.once("close", () => {
+      if (closed) return;
+      // Podman's stream ends when its events file is rotated: follow on from where it was.
+      if (restarts++ < 20) return follow();
+      for (const w of waiters.splice(0))
+        w.reject(
+          new Error(`${runtime} events ended before ${w.what}: ${stderr.trim() || "no output"}`),
+        );
+    });
+  };
+  follow();
+
   return {
     next(matches, what) {
       const found = events.find(matches);
       if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        waiters.push({ matches, resolve });
-        void ended.then(() =>
-          reject(
-            new Error(`${runtime} events ended before ${what}: ${stderr.trim() || "no output"}`),
-          ),
-        );
-      });
+      return new Promise((resolve, reject) => waiters.push({ matches, resolve, reject, what }));
     },
     seen: () => events,
-    close: () => child.kill(),
+    close: () => {
+      closed = true;
+      child.kill();
+    },
   };
 }

@@ -947,7 +947,7 @@ export class SandboxManager {
 
   async #unrecorded(): Promise<Unrecorded[]> {
     // A prepared sandbox has no record until it is claimed; it is not an orphan.
-    const prepared = (await this.#prepared.settled()).map((m) => m.record.containerId);
+    const prepared = this.#prepared.made().map((m) => m.record.containerId);
     const recorded = new Set([...this.registry.all().map((r) => r.containerId), ...prepared]);
     return unrecordedSandboxes(this.#backends, this.#ownLabels(), recorded);
   }

@@ -40,6 +40,8 @@ export function requestKey(req: PreparedRequest): string {
 interface Entry<T> {
   key: string;
   made: Promise<T | undefined>;
+  /** Set once made. */
+  value?: T | undefined;
 }
 
 /**
@@ -58,8 +60,11 @@ export class PreparedSandboxes<T> {
   /** Starts preparing for `worktree`; the oldest entries beyond {@link MAX_PREPARED} are dropped. */
   add(worktree: string, key: string, make: () => Promise<T | undefined>): void {
     this.discard(worktree);
-    const made = make().catch(() => undefined);
-    this.#entries.set(worktree, { key, made });
+    const entry: Entry<T> = { key, made: make().catch(() => undefined) };
+    void entry.made.then((value) => {
+      entry.value = value;
+    });
+    this.#entries.set(worktree, entry);
     for (const old of this.#entries.keys()) {
       if (this.#entries.size <= MAX_PREPARED) break;
       this.discard(old);
@@ -89,14 +94,12 @@ export class PreparedSandboxes<T> {
     void this.#dropWhenMade(entry);
   }
 
-  /** The prepared sandboxes made so far (e.g. to tell them from orphans). */
-  async settled(): Promise<T[]> {
-    const out: T[] = [];
-    for (const e of [...this.#entries.values()]) {
-      const made = await e.made;
-      if (made !== undefined) out.push(made);
-    }
-    return out;
+  /**
+   * The prepared sandboxes made so far, not those still being made (e.g. to tell them from
+   * orphans; waiting here could wait on a sweep that waits on this).
+   */
+  made(): T[] {
+    return [...this.#entries.values()].flatMap((e) => (e.value === undefined ? [] : [e.value]));
   }
 
   /** Drops every one and waits until they are gone. */
