@@ -27,7 +27,7 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
 
   beforeAll(async () => {
     bench = await makeSandboxHome({
-      branches: ["p0", "p1", "p2", "p3", "p4", "p5", "p6"],
+      branches: ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"],
       owner: OWNER,
       config: `agent: demo\nsandbox:\n  container:\n    runtime: ${runtime}\n`,
     });
@@ -54,11 +54,15 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
   };
 
   /** The container the daemon created for the worktree's next run (started, at its gate). */
-  const prepared = (after: readonly EngineEvent[] = []) =>
-    events.next(
+  const prepared = async (after: readonly EngineEvent[] = []) => {
+    const created = await events.next(
       (e) => e.action === "create" && isSandbox(e) && !after.some((a) => a.id === e.id),
       "a prepared sandbox was created",
     );
+    // Started: it waits at its gate, its mounts made.
+    await events.next((e) => e.action === "start" && e.id === created.id, "it started");
+    return created;
+  };
 
   const exists = (id: string) => {
     try {
@@ -123,6 +127,30 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
     try {
       const second = await run(script);
       expect(second.stdout).toContain("flavour=mint\n");
+      expect(second.id).not.toBe(next.attributes["wm.sandbox"]);
+    } finally {
+      await fs.writeFile(configFile, config);
+    }
+  });
+
+  it("a mounted file replaced since it was prepared is seen: a fresh sandbox runs", async () => {
+    const configFile = path.join(bench.home.configDir, "config.yaml");
+    const config = await fs.readFile(configFile, "utf8");
+    const notes = path.join(bench.home.root, "notes.txt");
+    await fs.writeFile(notes, "old notes\n");
+    await fs.writeFile(
+      configFile,
+      `${config}  extra_mounts:\n    - { host_path: ${notes}, guest_path: /opt/notes.txt }\n`,
+    );
+    try {
+      const script = `${SCRIPT}cat /opt/notes.txt`;
+      expect((await run(script)).stdout).toContain("old notes\n");
+      const next = await prepared(events.seen().filter((e) => e.action === "create"));
+      // Replaced as editors save: a new file renamed over the old one.
+      await fs.writeFile(`${notes}.tmp`, "new notes\n");
+      await fs.rename(`${notes}.tmp`, notes);
+      const second = await run(script);
+      expect(second.stdout).toContain("new notes\n");
       expect(second.id).not.toBe(next.attributes["wm.sandbox"]);
     } finally {
       await fs.writeFile(configFile, config);

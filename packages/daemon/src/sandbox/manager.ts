@@ -352,6 +352,8 @@ export class SandboxManager {
       }
       const imageId = vm ? undefined : await backend.imageId?.(image);
       const resolved = await this.#resolve(target, req, record, endpoint);
+      // Taken before the engine mounts them: a file replaced after this is never taken for it.
+      const files = opts.recorded ? "" : await mountedFiles(resolved.mounts);
       // A prepared sandbox starts now and waits at its gate until a run claims it.
       if (!opts.recorded) await makeGate(endpoint.dir, owner);
       const launch: SandboxLaunch = opts.recorded
@@ -375,7 +377,6 @@ export class SandboxManager {
       record.containerId = containerId;
       if (opts.recorded) await this.registry.update(id, { containerId });
       else await backend.start(containerId);
-      const files = opts.recorded ? "" : await mountedFiles(resolved.mounts);
       return { record, launch: JSON.stringify(resolved), imageId, files, endpoint };
     } catch (err) {
       if (opts.recorded) return this.#failed(id, err);
