@@ -5,6 +5,7 @@ import {
   type EngineEvent,
   type EngineEvents,
   gitOut,
+  killDaemon,
   makeSandboxHome,
   runWm,
   type SandboxHome,
@@ -181,8 +182,7 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
   it("a killed daemon's prepared sandbox is removed by the next daemon", async () => {
     await run(`${SCRIPT}true`);
     const next = await prepared(events.seen().filter((e) => e.action === "create"));
-    const reg = JSON.parse(await fs.readFile(bench.home.registrationFile, "utf8"));
-    process.kill(reg.pid as number, "SIGKILL");
+    expect(await killDaemon(bench.home)).toBeDefined();
     // The next daemon removes containers no record explains: Docker's at start, another
     // engine's before it first creates anything there (this run).
     expect((await run(`${SCRIPT}echo other`)).code).toBe(0);

@@ -42,8 +42,10 @@ function containers(): string[] {
       .split("\n")
       .filter(Boolean);
   const all = ids();
-  const spares = new Set(ids(`${HELPER_OF}=`));
-  return all.filter((id) => !spares.has(id));
+  // Made ahead by a daemon, not for a refused request: spare holders, and the next run of a
+  // worktree whose sandbox ran (the test that runs one with a known OCI runtime).
+  const ahead = new Set([...ids(`${HELPER_OF}=`), ...ids("wm.prepared=1")]);
+  return all.filter((id) => !ahead.has(id));
 }
 
 const worktreeOf = (handle: string) => path.join(path.dirname(wb.repo), "proj__worktrees", handle);
