@@ -28,7 +28,7 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
 
   beforeAll(async () => {
     bench = await makeSandboxHome({
-      branches: ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"],
+      branches: ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"],
       owner: OWNER,
       config: `agent: demo\nsandbox:\n  container:\n    runtime: ${runtime}\n`,
     });
@@ -115,6 +115,33 @@ describe.each(["docker", "podman"] as const)("%s: the next sandbox of a worktree
       (e) => e.action === "destroy" && e.id === next.id,
       "the unused prepared sandbox was removed",
     );
+  });
+
+  it("after a prepared sandbox went unused, the next is made only once a run repeats", async () => {
+    /** Whether the daemon logged sandbox `id` as started from a prepared one. */
+    const fromPrepared = async (id: string | undefined) => {
+      const started = (await fs.readFile(bench.home.logFile, "utf8"))
+        .split("\n")
+        .filter((l) => l.includes(`"sandbox":"${id}"`) && l.includes('"msg":"sandbox started"'));
+      expect(started).toHaveLength(1);
+      return JSON.parse(started[0] as string).prepared as boolean;
+    };
+    await run(`${SCRIPT}echo a`);
+    const unused = await prepared(events.seen().filter((e) => e.action === "create"));
+    const b = await run(`${SCRIPT}echo b`);
+    await events.next(
+      (e) => e.action === "destroy" && e.id === unused.id,
+      "the unused one removed",
+    );
+    expect(await fromPrepared(b.id)).toBe(false);
+    // Had b's end prepared the next, this run (the same as b) would have taken it.
+    const again = await run(`${SCRIPT}echo b`);
+    expect(await fromPrepared(again.id)).toBe(false);
+    // It repeated: its end prepares the next, and the third run takes it.
+    const next = await prepared(events.seen().filter((e) => e.action === "create"));
+    const third = await run(`${SCRIPT}echo b`);
+    expect(third.id).toBe(next.attributes["wm.sandbox"]);
+    expect(await fromPrepared(third.id)).toBe(true);
   });
 
   it("a config changed since it was prepared is honoured: a fresh sandbox runs", async () => {

@@ -125,6 +125,10 @@ export class SandboxManager {
   /** Each worktree's next sandbox, made ahead (prepared.ts). */
   readonly #prepared = new PreparedSandboxes<Made>((made) => this.#dropPrepared(made));
   #closing = false;
+  /** Per worktree: the request of the last run that ended by itself. */
+  readonly #lastEnded = new Map<string, string>();
+  /** Worktrees whose last prepared sandbox was not taken by the run that came. */
+  readonly #missed = new Set<string>();
   /** Engines swept on first use ({@link #sweepOnFirstUse}). */
   readonly #swept = new Map<SandboxRuntime, Promise<void>>();
   #egress: EgressService | undefined;
@@ -442,7 +446,10 @@ export class SandboxManager {
    */
   async #claimPrepared(target: RunTarget, req: RunRequest): Promise<Made | undefined> {
     if (target.vm) return undefined;
-    const made = await this.#prepared.take(target.worktree.worktreePath, requestKey(req));
+    const worktree = target.worktree.worktreePath;
+    const waiting = this.#prepared.has(worktree);
+    const made = await this.#prepared.take(worktree, requestKey(req));
+    if (waiting && !made) this.#missed.add(worktree);
     if (!made?.endpoint) return undefined;
     const { record, endpoint } = made;
     const fits = await (async () => {
@@ -462,12 +469,12 @@ export class SandboxManager {
       return openGate(endpoint.dir);
     })().catch(() => undefined);
     if (!fits) {
+      this.#missed.add(worktree);
       void this.#dropPrepared(made);
       return undefined;
     }
     const claimed = { ...record, createdAt: new Date().toISOString() };
     await this.registry.put(claimed);
-    this.daemon.log.debug({ sandbox: record.id }, "prepared sandbox claimed");
     return { ...made, record: claimed, gate: fits };
   }
 
@@ -497,7 +504,14 @@ export class SandboxManager {
    */
   #prepareNext(worktree: string, req: RunRequest): void {
     if (this.#closing || this.daemon.env.WM_SANDBOX_PREPARE === "0") return;
-    this.#prepared.add(worktree, requestKey(req), async () => {
+    // A worktree whose last prepared sandbox went unused gets the next one only once a run
+    // repeats (one-off commands, scripts running a different command each time).
+    const key = requestKey(req);
+    const repeated = this.#lastEnded.get(worktree) === key;
+    this.#lastEnded.set(worktree, key);
+    if (this.#missed.has(worktree) && !repeated) return;
+    this.#missed.delete(worktree);
+    this.#prepared.add(worktree, key, async () => {
       const target = await this.#target(req);
       // A worktree moved or a VM backend configured since: nothing to prepare.
       if (target.vm || target.worktree.worktreePath !== worktree) return undefined;
@@ -534,7 +548,7 @@ export class SandboxManager {
       if (req.size && req.tty) await backend.resize(containerId, req.size).catch(() => undefined);
       const running = await this.registry.update(id, { state: "running" });
       daemon.log.info(
-        { sandbox: id, worktree: record.worktree, runtime, image },
+        { sandbox: id, worktree: record.worktree, runtime, image, prepared: !!made.gate },
         "sandbox started",
       );
       daemon.events.emit("sandbox", "started", { id, name, worktree: record.worktree });
@@ -617,6 +631,8 @@ export class SandboxManager {
   async stopWorktree(worktree: string): Promise<string[]> {
     await this.ready();
     this.#prepared.discard(worktree);
+    this.#lastEnded.delete(worktree);
+    this.#missed.delete(worktree);
     const names = this.registry
       .all()
       .filter((r) => r.worktree === worktree && LIVE.has(r.state))
