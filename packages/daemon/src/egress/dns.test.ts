@@ -62,10 +62,20 @@ async function serve(
     onQuery: (event) => events.push(event),
     limits: options.limits,
   });
-  const udp = await dns.listenUdp(0, "127.0.0.1");
+  // A free UDP port, and the same port on TCP, where a client retries a truncated answer; the
+  // TCP port may be another process's (the system picked only the UDP one): then another pair.
+  let udp: DnsListener | undefined;
+  for (let attempt = 0; !udp; attempt++) {
+    const candidate = await dns.listenUdp(0, "127.0.0.1");
+    try {
+      listeners.push(await dns.listenTcp(candidate.port, "127.0.0.1"));
+      udp = candidate;
+    } catch (err) {
+      await candidate.close();
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 20) throw err;
+    }
+  }
   listeners.push(udp);
-  // The same port on TCP, where a client retries a truncated answer.
-  listeners.push(await dns.listenTcp(udp.port, "127.0.0.1"));
   const setAllowed = (next: string[]) => {
     allowed = parseDomainRules(next);
   };
