@@ -22,7 +22,7 @@ if ! is_root; then
   bin_dir="$HOME/.local/bin"
   mkdir -p "$bin_dir"
 fi
-ln -sf "$PWD/dist/wm.js" "$bin_dir/wm"
+ln -sf "$PWD/dist/wm.cjs" "$bin_dir/wm"
 export PATH="$bin_dir:$PATH"
 log "wm is on PATH as $bin_dir/wm"
 

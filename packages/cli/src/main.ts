@@ -6,7 +6,13 @@ import { withDaemon } from "./client/connect.ts";
 import { pathsFor } from "./client/daemon-paths.ts";
 import { DaemonConnectionLostError, DaemonNotRunningError } from "./client/rpc-client.ts";
 import { rootCommand } from "./commands/root.ts";
-import { type CommandContext, type CommandSpec, type Io, loadCommand } from "./commands/spec.ts";
+import {
+  type CommandContext,
+  type CommandSpec,
+  type Io,
+  loadCommand,
+  type OptionSpec,
+} from "./commands/spec.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { ExitCode, exitCodeForRpc } from "./exit-codes.ts";
 import { allOptions, renderHelp } from "./help.ts";
@@ -37,6 +43,43 @@ async function resolveCommand(argv: readonly string[]): Promise<Resolved> {
     i++;
   }
   return { path, command, rest: argv.slice(i) };
+}
+
+interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/**
+ * `rest` parsed against the command's options. Plain words are all positionals and need no
+ * parser: a one-shot `wm daemon status` or `wm status set done` does not load Node's
+ * (docs/performance.md).
+ */
+function parseOptions(
+  rest: readonly string[],
+  options: Record<string, OptionSpec>,
+  path: readonly string[],
+): Parsed {
+  if (rest.every((a) => !a.startsWith("-"))) return { values: {}, positionals: [...rest] };
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...rest],
+      options: Object.fromEntries(
+        Object.entries(options).map(([k, o]) => [
+          k,
+          o.short ? { type: o.type, short: o.short } : { type: o.type },
+        ]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values, positionals };
+  } catch (err) {
+    throw new UsageError(
+      `${(err as Error).message.split("\n")[0]}`,
+      `run \`${path.join(" ")} --help\``,
+    );
+  }
 }
 
 /** Messages, details and hints can quote names, paths and hook output from an agent. */
@@ -106,26 +149,8 @@ export async function run(
     }
     const { path, command, rest } = await resolveCommand(argv);
     const options = allOptions(command);
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: rest,
-        options: Object.fromEntries(
-          Object.entries(options).map(([k, o]) => [
-            k,
-            o.short ? { type: o.type, short: o.short } : { type: o.type },
-          ]),
-        ),
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (err) {
-      throw new UsageError(
-        `${(err as Error).message.split("\n")[0]}`,
-        `run \`${path.join(" ")} --help\``,
-      );
-    }
-    const values = parsed.values as Record<string, string | boolean | undefined>;
+    const parsed = parseOptions(rest, options, path);
+    const values = parsed.values;
     if (values.help || (!command.run && command.subcommands)) {
       const shown = {
         ...command,

@@ -180,18 +180,48 @@ async function wsPipelined(ctx: BenchContext): Promise<BenchRow> {
   };
 }
 
+/**
+ * `n` timed runs of `a` and of `b`, one of each per round, which goes first alternating from
+ * round to round (after `warmup` untimed rounds): a machine getting busier weighs on both.
+ */
+async function sideBySide(
+  n: number,
+  a: () => Promise<void>,
+  b: () => Promise<void>,
+  warmup: number,
+): Promise<[number[], number[]]> {
+  const timed = async (fn: () => Promise<void>, into: number[]) => {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    into.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  };
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const ms: [number[], number[]] = [[], []];
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) {
+      await timed(a, ms[0]);
+      await timed(b, ms[1]);
+    } else {
+      await timed(b, ms[1]);
+      await timed(a, ms[0]);
+    }
+  }
+  return ms;
+}
+
 async function cliWallTime(ctx: BenchContext): Promise<BenchRow> {
   const n = ctx.quick ? 10 : 40;
-  const subject = summarize(
-    await sample(
-      n,
-      () => timeCommand(process.execPath, [WM_BIN, "daemon", "status"], ctx.home.env),
-      3,
-    ),
+  const [wm, node] = await sideBySide(
+    n,
+    () => timeCommand(process.execPath, [WM_BIN, "daemon", "status"], ctx.home.env),
+    () => timeCommand(process.execPath, ["-e", "0"], ctx.home.env),
+    3,
   );
-  const baseline = summarize(
-    await sample(n, () => timeCommand(process.execPath, ["-e", "0"], ctx.home.env), 3),
-  );
+  const subject = summarize(wm);
+  const baseline = summarize(node);
   const ratio = subject.p50 / baseline.p50;
   return {
     suite: "daemon",

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { WmPaths } from "@wm/protocol";
 
-/** The daemon bundle shipped beside the CLI bundle (`dist/wm.js` → `dist/wmd.js`). */
+/** The daemon bundle shipped beside the CLI bundle (`dist/wm.cjs` → `dist/wmd.js`). */
 export function daemonEntry(env: Readonly<Record<string, string | undefined>>): string {
   return env.WM_DAEMON_ENTRY ?? path.join(path.dirname(fileURLToPath(import.meta.url)), "wmd.js");
 }

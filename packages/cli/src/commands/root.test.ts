@@ -23,7 +23,7 @@ describe("the command table", () => {
     const all = await loadAll(rootCommand, "wm");
     const lazy = all.filter((c) => "load" in c.entry);
     expect(lazy.map((c) => c.path)).toEqual(
-      expect.arrayContaining(["wm add", "wm daemon", "wm daemon logs", "wm completions"]),
+      expect.arrayContaining(["wm add", "wm sandbox", "wm daemon logs", "wm completions"]),
     );
     for (const { path, entry, command } of all) {
       expect(command.name, path).toBe(entry.name);

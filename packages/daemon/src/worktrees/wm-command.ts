@@ -20,11 +20,11 @@ function onPath(name: string, env: Env): boolean {
 
 /**
  * How to run the `wm` CLI from a pane or a tmux hook: `wm` when it is on PATH, else this
- * install's bundle (`wm.js` beside the daemon's own script) run by this node.
+ * install's bundle (`wm.cjs` beside the daemon's own script) run by this node.
  */
 export function wmInvocation(env: Env, script = process.argv[1]): string[] {
   if (onPath("wm", env)) return ["wm"];
-  const bundle = script ? path.join(path.dirname(script), "wm.js") : undefined;
+  const bundle = script ? path.join(path.dirname(script), "wm.cjs") : undefined;
   if (bundle && existsSync(bundle)) return [process.execPath, bundle];
   return ["wm"];
 }
